@@ -1,0 +1,35 @@
+import NIOHTTP1
+import Hummingbird
+import Realtime
+
+/// `/ws` and `/ws/echo` as seen by the HTTP router: only requests that did not upgrade get here,
+/// so each answer explains why.
+struct WebSocketRoutes: WebSocketUpgradePolicy {
+    let authenticator: any Authenticator
+    let connections: ConnectionRegistry
+    let echoEnabled: Bool
+
+    func route(method: NIOHTTP1.HTTPMethod, uri: String, headers: HTTPHeaders) async -> WebSocketRoute? {
+        guard method == .GET, !connections.isDraining else { return nil }
+        let route = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
+        guard route == "/ws" || (route == "/ws/echo" && echoEnabled) else { return nil }
+        let credentials = Credentials(authorization: headers.first(name: "authorization"), uri: uri)
+        guard let principal = await authenticator.authenticate(credentials) else { return nil }
+        return route == "/ws" ? .session(principal) : .echo(principal)
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("ws") { request, _ in try await refuse(request) }
+        if echoEnabled {
+            router.get("ws/echo") { request, _ in try await refuse(request) }
+        }
+    }
+
+    private func refuse(_ request: Request) async throws -> Response {
+        _ = try await request.principal(using: authenticator)
+        if connections.isDraining {
+            throw APIError(.serviceUnavailable, code: "unavailable", "server shutting down")
+        }
+        throw APIError(.upgradeRequired, code: "bad_request", "this endpoint speaks WebSocket: send an upgrade request")
+    }
+}

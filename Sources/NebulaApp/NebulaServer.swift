@@ -1,0 +1,110 @@
+import Foundation
+import Hummingbird
+import Logging
+import Metrics
+import NIOCore
+import Prometheus
+import Realtime
+import ServiceLifecycle
+import WSCompression
+import WSCore
+
+/// Composition root: builds the hub, the HTTP/WebSocket server and the producers, and runs them
+/// as one service group that shuts down on SIGTERM/SIGINT.
+public enum NebulaServer {
+    public static let version = "0.1.0"
+
+    /// Runs until a shutdown signal. `announce` receives the lines a person starting the server
+    /// needs (where to open it, a freshly generated key).
+    public static func run(_ configuration: ServerConfiguration, logger: Logger, announce: @escaping @Sendable (String) -> Void) async throws {
+        try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
+        let (authenticator, keySource) = try AdminKeyStore(dataDirectory: configuration.dataDirectory)
+            .load(environmentKey: configuration.apiKey)
+
+        let prometheus = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
+        let metrics = RealtimeMetrics()
+        let hub = Hub(registry: .standard, broker: InProcessBroker(), metrics: metrics, logger: logger)
+        let connections = ConnectionRegistry()
+        let telemetry = HostTelemetryService(hub: hub, interval: configuration.telemetryInterval, logger: logger)
+        let webSocketRoutes = WebSocketRoutes(authenticator: authenticator, connections: connections, echoEnabled: configuration.echoEndpoint)
+
+        let router = Router()
+        router.add(middleware: AccessLogMiddleware(logger: logger))
+        if let web = configuration.webDirectory {
+            router.add(middleware: FileMiddleware(web.path, searchForIndexHtml: true, logger: logger))
+        }
+        OperationsRoutes(
+            hub: hub, telemetry: telemetry, connections: connections, prometheus: prometheus,
+            startedAt: .now, version: version
+        ).register(on: router)
+        APIRoutes(hub: hub, authenticator: authenticator, maxBodyBytes: configuration.maxFrameBytes).register(on: router)
+        webSocketRoutes.register(on: router)
+
+        let webSocketConfiguration = WebSocketUpgradeChannel.Configuration(
+            maxFrameSize: configuration.maxFrameBytes,
+            extensions: [
+                WebSocketExtensionFactory.perMessageDeflate(
+                    maxDecompressedFrameSize: configuration.maxFrameBytes,
+                    minFrameSizeToCompress: 256
+                ).build()
+            ],
+            connection: ConnectionHandler.Configuration(
+                pingInterval: TimeAmount(configuration.pingInterval),
+                maxQueueBytes: configuration.maxQueueBytes
+            )
+        )
+        let runner = NebulaRouteRunner(hub: hub, connections: connections, maxMessageSize: configuration.maxFrameBytes)
+        let app = Application(
+            router: router,
+            server: .nebula(configuration: webSocketConfiguration, policy: webSocketRoutes, runner: runner, metrics: metrics),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? configuration.port
+                let base = "http://\(configuration.host):\(port)"
+                announce("Nebula Command \(version) listening on \(base)")
+                if case .generated(let key) = keySource {
+                    announce("API key: \(key)")
+                    announce("This key is shown once; only its hash is kept in \(configuration.dataDirectory.path).")
+                    announce("Open \(base)/#token=\(key)")
+                } else {
+                    announce("Open \(base)/ and enter your API key")
+                }
+            },
+            logger: logger
+        )
+
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: app),
+                    .init(service: telemetry),
+                    // Last in the list, so first to shut down: it closes WebSockets with 1001
+                    // before the HTTP server stops.
+                    .init(service: ServerShutdown(connections: connections, grace: .seconds(3), logger: logger)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}
+
+/// One structured log line per HTTP request, at debug level.
+struct AccessLogMiddleware: RouterMiddleware {
+    typealias Context = BasicRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            logger.debug("http", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "status": "\(response.status.code)", "ms": "\((ContinuousClock.now - start).components.attoseconds / 1_000_000_000_000_000)"])
+            return response
+        } catch {
+            logger.debug("http", metadata: ["method": "\(request.method)", "path": "\(request.uri.path)", "error": "\(error)"])
+            throw error
+        }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import Realtime
+import ServiceLifecycle
+import Telemetry
+
+/// Samples the host every interval and publishes the snapshot on `telemetry.host`.
+final class HostTelemetryService: Service, Sendable {
+    struct Status: Sendable {
+        var lastSample: ContinuousClock.Instant?
+        var lastError: String?
+    }
+
+    static let channel = "telemetry.host"
+
+    let hub: Hub
+    let interval: Duration
+    let logger: Logger
+    private let status = NIOLockedValueBox(Status())
+
+    init(hub: Hub, interval: Duration, logger: Logger) {
+        self.hub = hub
+        self.interval = interval
+        self.logger = logger
+    }
+
+    func run() async throws {
+        var collector: HostCollector
+        do {
+            collector = try HostCollector()
+        } catch {
+            status.withLockedValue { $0.lastError = "\(error)" }
+            logger.error("host telemetry unavailable", metadata: ["error": "\(error)"])
+            try? await gracefulShutdown()
+            return
+        }
+        let encoder = JSONEncoder()
+        // The first sample goes out at once so a fresh dashboard has data; its rates cover the
+        // short time since the collector was primed.
+        try? await Task.sleep(for: .milliseconds(200))
+        while !Task.isCancelledOrShuttingDown {
+            await publishSample(from: &collector, encoder: encoder)
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    private func publishSample(from collector: inout HostCollector, encoder: JSONEncoder) async {
+        do {
+            let snapshot = try collector.sample()
+            let data = try JSONParser.parse(Array(try encoder.encode(snapshot)))
+            try await hub.publish(data, to: Self.channel, by: .server)
+            status.withLockedValue { $0 = Status(lastSample: .now, lastError: nil) }
+        } catch {
+            status.withLockedValue { $0.lastError = "\(error)" }
+            logger.warning("host telemetry sample failed", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Healthy while samples keep arriving (a sample may be one interval plus some slack late).
+    func health() -> ComponentHealth {
+        let status = status.withLockedValue { $0 }
+        var details: [String: String] = [:]
+        var healthy = status.lastError == nil
+        if let last = status.lastSample {
+            let age = ContinuousClock.now - last
+            details["last_sample_age_seconds"] = String(format: "%.1f", Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18)
+            if age > interval * 3 + .seconds(5) { healthy = false }
+        }
+        if let error = status.lastError { details["error"] = error }
+        return ComponentHealth(healthy: healthy, details: details)
+    }
+}
+
+extension Task where Success == Never, Failure == Never {
+    static var isCancelledOrShuttingDown: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+}

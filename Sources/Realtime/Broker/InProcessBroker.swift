@@ -1,0 +1,76 @@
+import NIOConcurrencyHelpers
+
+/// The single-node broker: offsets, history and delivery in memory. History does not survive a
+/// restart, so every channel gets a fresh epoch per process — clients then learn `recovered: false`.
+public final class InProcessBroker: Broker {
+    public let kind = "in-process"
+
+    private struct State {
+        var channels: [String: ChannelHistory] = [:]
+        var deliver: (@Sendable (Publication) -> Void)?
+    }
+
+    private let state = NIOLockedValueBox(State())
+    private let makeEpoch: @Sendable () -> String
+
+    public init(makeEpoch: @escaping @Sendable () -> String = InProcessBroker.randomEpoch) {
+        self.makeEpoch = makeEpoch
+    }
+
+    public static func randomEpoch() -> String {
+        let alphabet = Array("0123456789abcdefghijklmnopqrstuvwxyz")
+        return String((0..<12).map { _ in alphabet.randomElement()! })
+    }
+
+    public func start(deliver: @escaping @Sendable (Publication) -> Void) {
+        state.withLockedValue { $0.deliver = deliver }
+    }
+
+    public func setInterest(_ interested: Bool, in channel: String) async {}
+
+    public func publish(channel: String, data: [UInt8], policy: ChannelPolicy) async throws(BrokerError) -> Publication {
+        // Delivery happens under the lock so that two concurrent publishers' publications reach
+        // every subscriber in offset order; the hub's fan-out only hands work to event loops.
+        state.withLockedValue { state in
+            let now = ContinuousClock.now
+            ensureChannel(channel, in: &state)
+            let publication = state.channels[channel]!.append(data: data, channel: channel, policy: policy, now: now)
+            state.deliver?(publication)
+            return publication
+        }
+    }
+
+    public func recover(channel: String, policy: ChannelPolicy, since: StreamPosition?) async throws(BrokerError) -> Recovery {
+        state.withLockedValue { state in
+            ensureChannel(channel, in: &state)
+            state.channels[channel]!.expire(policy: policy, now: .now)
+            let history = state.channels[channel]!
+            guard let since else {
+                let latest = policy.delivery == .latest ? history.newest(1) : []
+                return Recovery(position: history.position, publications: latest, recovered: nil)
+            }
+            return history.recover(since: since)
+        }
+    }
+
+    public func history(channel: String, policy: ChannelPolicy, limit: Int) async throws(BrokerError) -> Recovery {
+        state.withLockedValue { state in
+            ensureChannel(channel, in: &state)
+            state.channels[channel]!.expire(policy: policy, now: .now)
+            let history = state.channels[channel]!
+            return Recovery(position: history.position, publications: history.newest(limit), recovered: nil)
+        }
+    }
+
+    public func channels() async -> [String: StreamPosition] {
+        state.withLockedValue { $0.channels.mapValues(\.position) }
+    }
+
+    public func health() async -> ComponentHealth {
+        ComponentHealth(healthy: true, details: ["kind": kind])
+    }
+
+    private func ensureChannel(_ channel: String, in state: inout State) {
+        if state.channels[channel] == nil { state.channels[channel] = ChannelHistory(epoch: makeEpoch()) }
+    }
+}

@@ -1,0 +1,154 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+
+/// Routes publications to sessions. A message enters through `publish` (from a client command,
+/// the HTTP API or a server producer), gets its offset from the broker, and leaves through
+/// `fanOut`, which hands every event loop its subscribers in one task.
+public final class Hub: Sendable {
+    public struct Limits: Sendable {
+        public var maxSubscriptionsPerSession: Int
+
+        public init(maxSubscriptionsPerSession: Int = 1024) {
+            self.maxSubscriptionsPerSession = maxSubscriptionsPerSession
+        }
+    }
+
+    public let registry: ChannelRegistry
+    public let broker: any Broker
+    public let metrics: RealtimeMetrics
+    let limits: Limits
+    let logger: Logger
+    private let channels = NIOLockedValueBox([String: SubscriberGroups]())
+
+    public init(registry: ChannelRegistry, broker: any Broker, metrics: RealtimeMetrics = RealtimeMetrics(), limits: Limits = Limits(), logger: Logger = Logger(label: "nebula.hub")) {
+        self.registry = registry
+        self.broker = broker
+        self.metrics = metrics
+        self.limits = limits
+        self.logger = logger
+        broker.start { [weak self] publication in self?.fanOut(publication) }
+    }
+
+    // MARK: Commands
+
+    public func subscribe(
+        _ session: Session,
+        to channel: String,
+        since: StreamPosition?,
+        reply: @Sendable (DeliveryMode, Recovery) -> OutboundMessage
+    ) async throws(ProtocolError) {
+        let family = try registry.family(for: channel)
+        guard family.policy.subscribe.allows(session.principal) else {
+            throw ProtocolError(.forbidden, "this key may not subscribe to '\(channel)'")
+        }
+        guard session.subscriptionCount < limits.maxSubscriptionsPerSession else {
+            throw ProtocolError(.tooManySubscriptions, "at most \(limits.maxSubscriptionsPerSession) subscriptions per connection")
+        }
+        guard session.beginSubscription(channel) else {
+            throw ProtocolError(.alreadySubscribed, "already subscribed to '\(channel)'")
+        }
+        // Join the fan-out before asking the broker where the channel stands, so nothing published
+        // in between can be missed; the session drops what the reply already covers.
+        let isFirst = addSubscriber(session, to: channel)
+        if isFirst { await broker.setInterest(true, in: channel) }
+        let recovery: Recovery
+        do {
+            recovery = try await broker.recover(channel: channel, policy: family.policy, since: since)
+        } catch {
+            session.endSubscription(channel)
+            removeSubscriber(session, from: channel)
+            throw ProtocolError(.internal, error.description)
+        }
+        session.completeSubscription(channel, at: recovery.position, reply: reply(family.policy.delivery, recovery))
+        metrics.subscriptions.increment()
+    }
+
+    public func unsubscribe(_ session: Session, from channel: String) async throws(ProtocolError) {
+        guard session.endSubscription(channel) else {
+            throw ProtocolError(.notSubscribed, "not subscribed to '\(channel)'")
+        }
+        metrics.subscriptions.decrement()
+        if removeSubscriber(session, from: channel) { await broker.setInterest(false, in: channel) }
+    }
+
+    @discardableResult
+    public func publish(_ data: JSONValue, to channel: String, by principal: Principal) async throws(ProtocolError) -> StreamPosition {
+        let family = try registry.family(for: channel)
+        guard family.policy.publish.allows(principal) else {
+            let who = family.policy.publish == .server ? "only the server publishes to" : "this key may not publish to"
+            throw ProtocolError(.forbidden, "\(who) '\(channel)'")
+        }
+        do {
+            let publication = try await broker.publish(channel: channel, data: data.jsonBytes, policy: family.policy)
+            metrics.publicationsIn.increment()
+            return publication.position
+        } catch {
+            logger.error("publish failed", metadata: ["channel": "\(channel)", "error": "\(error)"])
+            throw ProtocolError(.internal, error.description)
+        }
+    }
+
+    public func history(of channel: String, limit: Int?, for principal: Principal) async throws(ProtocolError) -> Recovery {
+        let family = try registry.family(for: channel)
+        guard family.policy.subscribe.allows(principal) else {
+            throw ProtocolError(.forbidden, "this key may not read '\(channel)'")
+        }
+        let size = family.policy.historySize
+        do {
+            return try await broker.history(channel: channel, policy: family.policy, limit: min(limit ?? size, size))
+        } catch {
+            throw ProtocolError(.internal, error.description)
+        }
+    }
+
+    /// Drops everything the session had; called once its connection is gone.
+    public func disconnect(_ session: Session) async {
+        for channel in session.endAllSubscriptions() {
+            metrics.subscriptions.decrement()
+            if removeSubscriber(session, from: channel) { await broker.setInterest(false, in: channel) }
+        }
+    }
+
+    public func subscriberCounts() -> [String: Int] {
+        channels.withLockedValue { $0.mapValues(\.count) }
+    }
+
+    // MARK: Fan-out
+
+    func fanOut(_ publication: Publication) {
+        let groups = channels.withLockedValue { channels in channels[publication.channel]?.snapshots() } ?? []
+        for group in groups {
+            let sessions = group.sessions
+            metrics.deliveries.increment(by: sessions.count)
+            if let loop = group.eventLoop {
+                loop.execute {
+                    for session in sessions { session.deliver(publication) }
+                }
+            } else {
+                for session in sessions { session.deliver(publication) }
+            }
+        }
+    }
+
+    /// True when this was the channel's first local subscriber.
+    private func addSubscriber(_ session: Session, to channel: String) -> Bool {
+        channels.withLockedValue { channels in
+            let isFirst = channels[channel] == nil
+            channels[channel, default: SubscriberGroups()].insert(session)
+            return isFirst
+        }
+    }
+
+    /// True when the channel has no local subscribers left.
+    @discardableResult
+    private func removeSubscriber(_ session: Session, from channel: String) -> Bool {
+        channels.withLockedValue { channels in
+            guard channels[channel] != nil else { return false }
+            channels[channel]!.remove(session)
+            guard channels[channel]!.count == 0 else { return false }
+            channels[channel] = nil
+            return true
+        }
+    }
+}

@@ -1,0 +1,31 @@
+/// Turns `NEBULA_<OPTION>` environment variables into command-line options placed before the
+/// user's own, so that explicit flags win (the parser keeps the last value given).
+enum EnvironmentDefaults {
+    static let options = ["host", "port", "data-dir", "web-dir", "telemetry-interval", "ping-interval", "max-queue-bytes", "log-level"]
+    static let flags = ["echo-endpoint"]
+
+    static func arguments(from environment: [String: String]) -> [String] {
+        var arguments: [String] = []
+        for option in options {
+            if let value = environment[variableName(option)], !value.isEmpty {
+                arguments += ["--\(option)", value]
+            }
+        }
+        for flag in flags {
+            if let value = environment[variableName(flag)], ["1", "true", "yes", "on"].contains(value.lowercased()) {
+                arguments.append("--\(flag)")
+            }
+        }
+        return arguments
+    }
+
+    static func variableName(_ option: String) -> String {
+        "NEBULA_" + option.uppercased().replacingOccurrences(of: "-", with: "_")
+    }
+}
+
+extension String {
+    fileprivate func replacingOccurrences(of target: String, with replacement: String) -> String {
+        split(separator: Character(target), omittingEmptySubsequences: false).joined(separator: replacement)
+    }
+}

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+
+/// The `nebula` executable: a thin shell over NebulaApp.
+@main
+struct Nebula: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "nebula",
+        abstract: "Nebula Command: a self-hosted command center for your homelab.",
+        subcommands: [ServeCommand.self]
+    )
+
+    /// Parses with environment defaults, and reports usage errors as one line with exit code 2.
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if arguments.first == "serve" {
+            arguments.insert(contentsOf: EnvironmentDefaults.arguments(from: ProcessInfo.processInfo.environment), at: 1)
+        }
+        let command: any ParsableCommand
+        do {
+            command = try parseAsRoot(arguments)
+        } catch {
+            exitAfterParsing(error)
+        }
+        do {
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                var command = command
+                try command.run()
+            }
+        } catch {
+            FileHandle.standardError.write(Data("nebula: \(error)\n".utf8))
+            Foundation.exit(1)
+        }
+    }
+
+    private static func exitAfterParsing(_ error: any Error) -> Never {
+        let code = exitCode(for: error)
+        if code == .success {
+            print(fullMessage(for: error))
+            Foundation.exit(0)
+        }
+        let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+        FileHandle.standardError.write(Data("nebula: \(message)\n".utf8))
+        Foundation.exit(2)
+    }
+}

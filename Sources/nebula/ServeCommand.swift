@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NebulaApp
+
+/// `nebula serve`: runs the server. Every option can also come from `NEBULA_<OPTION>` (see
+/// `EnvironmentDefaults`); the command line wins.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the Nebula Command server (HTTP, WebSocket, dashboard).",
+        discussion: "Each option can also be set with NEBULA_<OPTION>, e.g. NEBULA_PORT=9000. NEBULA_API_KEY sets the admin key."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port to listen on (0 picks a free one).")
+    var port = 8080
+
+    @Option(help: "Directory for server state (the admin key hash, later the database).")
+    var dataDir = "data"
+
+    @Option(help: "Directory with the dashboard's static files (default: the checkout's web/).")
+    var webDir: String?
+
+    @Option(help: "How often host telemetry is sampled, e.g. 30s, 500ms, 2m.")
+    var telemetryInterval = DurationArgument(.seconds(30))
+
+    @Option(help: "How often the server pings each WebSocket; two silent intervals close it.")
+    var pingInterval = DurationArgument(.seconds(25))
+
+    @Option(help: "Outbound queue limit per connection, in bytes.")
+    var maxQueueBytes = 1 << 20
+
+    @Flag(help: "Serve GET /ws/echo, an echo WebSocket with the same configuration as /ws (for conformance tests).")
+    var echoEndpoint = false
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        guard host.isEmpty == false else { throw ValidationError("--host must not be empty") }
+        guard maxQueueBytes >= 4096 else { throw ValidationError("--max-queue-bytes must be at least 4096") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical") }
+        if let webDir, !FileManager.default.fileExists(atPath: webDir) {
+            throw ValidationError("--web-dir '\(webDir)' does not exist")
+        }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "nebula")
+        var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: dataDir))
+        configuration.host = host
+        configuration.port = port
+        configuration.webDirectory = webDir.map { URL(fileURLWithPath: $0) } ?? ServerConfiguration.defaultWebDirectory()
+        configuration.telemetryInterval = telemetryInterval.duration
+        configuration.pingInterval = pingInterval.duration
+        configuration.maxQueueBytes = maxQueueBytes
+        configuration.echoEndpoint = echoEndpoint
+        configuration.apiKey = ProcessInfo.processInfo.environment["NEBULA_API_KEY"]
+        if configuration.webDirectory == nil {
+            logger.warning("no web/ directory found: serving the API only (pass --web-dir)")
+        }
+        try await NebulaServer.run(configuration, logger: logger) { line in
+            // Unbuffered, so a supervisor or test reading a pipe sees it at once.
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+        }
+    }
+}
