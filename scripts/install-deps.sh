@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing Nebula Command needs on Debian 12, only when missing.
+# Usage: scripts/install-deps.sh [run|test]
+set -euo pipefail
+mode=${1:-run}
+cd "$(dirname "$0")/.."
+
+need_apt=()
+have() { dpkg -s "$1" >/dev/null 2>&1; }
+for pkg in zlib1g-dev libssl-dev; do have "$pkg" || need_apt+=("$pkg"); done
+if [[ $mode == test ]]; then
+  for pkg in chromium chromium-driver util-linux curl; do have "$pkg" || need_apt+=("$pkg"); done
+fi
+if ((${#need_apt[@]})); then
+  echo "installing: ${need_apt[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null; then
+  if [[ -x /opt/swift/usr/bin/swift ]]; then
+    export PATH=/opt/swift/usr/bin:$PATH
+  else
+    echo "swift (6.x) is required and was not found" >&2
+    exit 1
+  fi
+fi
+
+if [[ $mode == test ]]; then
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+    -r Tests/e2e/requirements.txt -r Tests/browser/requirements.txt
+fi
