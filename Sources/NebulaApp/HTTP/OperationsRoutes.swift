@@ -37,7 +37,7 @@ struct OperationsRoutes {
         w.raw(",\"version\":")
         w.string(version)
         w.raw(",\"uptime_seconds\":")
-        w.integer(uptime.components.seconds)
+        w.raw(Array(String(format: "%.3f", Double(uptime.components.seconds) + Double(uptime.components.attoseconds) / 1e18).utf8))
         w.raw(",\"components\":{\"broker\":")
         write(broker, into: &w)
         w.raw(",\"telemetry\":")

@@ -9,13 +9,22 @@ struct WebSocketRoutes: WebSocketUpgradePolicy {
     let connections: ConnectionRegistry
     let echoEnabled: Bool
 
-    func route(method: NIOHTTP1.HTTPMethod, uri: String, headers: HTTPHeaders) async -> WebSocketRoute? {
-        guard method == .GET, !connections.isDraining else { return nil }
+    func route(method: NIOHTTP1.HTTPMethod, uri: String, headers: HTTPHeaders) async -> Result<WebSocketRoute, UpgradeRefusal> {
         let route = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
-        guard route == "/ws" || (route == "/ws/echo" && echoEnabled) else { return nil }
+        guard route == "/ws" || (route == "/ws/echo" && echoEnabled) else {
+            return .failure(UpgradeRefusal(status: .notFound, code: "not_found", message: "no WebSocket endpoint at \(route)"))
+        }
+        guard method == .GET else {
+            return .failure(UpgradeRefusal(status: .methodNotAllowed, code: "bad_request", message: "WebSocket upgrades use GET"))
+        }
         let credentials = Credentials(authorization: headers.first(name: "authorization"), uri: uri)
-        guard let principal = await authenticator.authenticate(credentials) else { return nil }
-        return route == "/ws" ? .session(principal) : .echo(principal)
+        guard let principal = await authenticator.authenticate(credentials) else {
+            return .failure(UpgradeRefusal(status: .unauthorized, code: "unauthorized", message: APIError.unauthorized.message))
+        }
+        guard !connections.isDraining else {
+            return .failure(UpgradeRefusal(status: .serviceUnavailable, code: "unavailable", message: ServerShutdown.reason))
+        }
+        return .success(route == "/ws" ? .session(principal) : .echo(principal))
     }
 
     func register(on router: Router<BasicRequestContext>) {

@@ -38,10 +38,11 @@ final class HostTelemetryService: Service, Sendable {
         let encoder = JSONEncoder()
         // The first sample goes out at once so a fresh dashboard has data; its rates cover the
         // short time since the collector was primed.
-        try? await Task.sleep(for: .milliseconds(200))
+        try? await Task.sleep(for: .milliseconds(100))
         while !Task.isCancelledOrShuttingDown {
             await publishSample(from: &collector, encoder: encoder)
-            try? await Task.sleep(for: interval)
+            // The wait ends early on shutdown, so stopping never waits out a long interval.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
         }
     }
 
@@ -61,7 +62,10 @@ final class HostTelemetryService: Service, Sendable {
     func health() -> ComponentHealth {
         let status = status.withLockedValue { $0 }
         var details: [String: String] = [:]
-        var healthy = status.lastError == nil
+        // Not ready until the first sample exists, so a load balancer only sends clients once
+        // a dashboard would have something to show.
+        var healthy = status.lastError == nil && status.lastSample != nil
+        if status.lastSample == nil, status.lastError == nil { details["state"] = "starting" }
         if let last = status.lastSample {
             let age = ContinuousClock.now - last
             details["last_sample_age_seconds"] = String(format: "%.1f", Double(age.components.seconds) + Double(age.components.attoseconds) / 1e18)

@@ -39,6 +39,9 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Keep the kernel from buffering megabytes for a stalled peer: backpressure must reach
+        // the outbound queue soon, where latest-value messages are conflated and overflow is seen.
+        _ = context.channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: 64 * 1024)
         let interval = configuration.pingInterval
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         pingTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in

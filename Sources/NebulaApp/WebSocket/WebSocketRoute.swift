@@ -11,10 +11,16 @@ enum WebSocketRoute: Sendable {
     case echo(Principal)
 }
 
-/// Decides, from the upgrade request alone, whether a WebSocket may open. Returning nil hands the
-/// request to the HTTP router, which answers 401 (bad key), 404 or 426 as the contract says.
+/// Why an upgrade request was turned down; answered as plain HTTP before any upgrade.
+struct UpgradeRefusal: Error, Sendable {
+    let status: HTTPResponseStatus
+    let code: String
+    let message: String
+}
+
+/// Decides, from the upgrade request alone, whether a WebSocket may open.
 protocol WebSocketUpgradePolicy: Sendable {
-    func route(method: HTTPMethod, uri: String, headers: HTTPHeaders) async -> WebSocketRoute?
+    func route(method: HTTPMethod, uri: String, headers: HTTPHeaders) async -> Result<WebSocketRoute, UpgradeRefusal>
 }
 
 /// The per-connection work once a socket is upgraded.

@@ -27,6 +27,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     enum UpgradeResult: Sendable {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, Accepted, NIOLoopBound<ConnectionHandler>)
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
+        case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, UpgradeRefusal)
     }
 
     struct Accepted: Sendable {
@@ -53,13 +54,20 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         channel.eventLoop.makeCompletedFuture {
             // NIO asks twice — may we upgrade, then build the pipeline — so the decision is carried between.
             let accepted = NIOLockedValueBox<Accepted?>(nil)
+            let refusal = NIOLockedValueBox<UpgradeRefusal?>(nil)
             let upgrader = NIOTypedWebSocketServerUpgrader<UpgradeResult>(
                 maxFrameSize: configuration.maxFrameSize,
                 enableAutomaticErrorHandling: true,
                 shouldUpgrade: { channel, head in
                     let promise = channel.eventLoop.makePromise(of: HTTPHeaders?.self)
                     promise.completeWithTask {
-                        guard let route = await policy.route(method: head.method, uri: head.uri, headers: head.headers) else { return nil }
+                        let route: WebSocketRoute
+                        switch await policy.route(method: head.method, uri: head.uri, headers: head.headers) {
+                        case .success(let accepted): route = accepted
+                        case .failure(let refused):
+                            refusal.withLockedValue { $0 = refused }
+                            return nil
+                        }
                         var requestFields = HTTPFields()
                         for (name, value) in head.headers {
                             if let fieldName = HTTPField.Name(name) { requestFields.append(HTTPField(name: fieldName, value: value)) }
@@ -95,6 +103,9 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true)
                         )
+                        if let refused = refusal.withLockedValue({ $0 }) {
+                            return UpgradeResult.refused(asyncChannel, refused)
+                        }
                         return UpgradeResult.notUpgraded(asyncChannel)
                     }
                 }
@@ -117,11 +128,34 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             switch try await value.upgradeResult.get() {
             case .notUpgraded(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
+            case .refused(let http, let refusal):
+                await writeRefusal(refusal, to: http, logger: logger)
             case .websocket(let asyncChannel, let accepted, let handler):
                 await runWebSocket(asyncChannel, accepted: accepted, handler: handler, logger: logger)
             }
         } catch {
             logger.debug("connection ended before it was handled", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Answers a refused upgrade and closes: the request was consumed by the upgrade attempt, so
+    /// the router never sees it.
+    private func writeRefusal(_ refusal: UpgradeRefusal, to http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, logger: Logger) async {
+        var body = JSONWriter()
+        body.raw("{\"error\":{\"code\":")
+        body.string(refusal.code)
+        body.raw(",\"message\":")
+        body.string(refusal.message)
+        body.raw("}}")
+        var fields: HTTPFields = [.connection: "close", .contentType: "application/json; charset=utf-8", .contentLength: "\(body.bytes.count)"]
+        if refusal.status == .unauthorized { fields[.wwwAuthenticate] = "Bearer" }
+        let head = HTTPResponse(status: .init(code: Int(refusal.status.code)), headerFields: fields)
+        do {
+            try await http.executeThenClose { _, outbound in
+                try await outbound.write(contentsOf: [.head(head), .body(ByteBuffer(bytes: body.bytes)), .end(nil)])
+            }
+        } catch {
+            logger.debug("could not answer a refused upgrade", metadata: ["error": "\(error)"])
         }
     }
 

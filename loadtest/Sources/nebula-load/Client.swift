@@ -344,7 +344,7 @@ func openConnection(
     }
 
     let upgrader = NIOWebSocketClientUpgrader(
-        maxFrameSize: 1 << 20, automaticErrorHandling: true,
+        maxFrameSize: 1 << 20, automaticErrorHandling: false,
         upgradePipelineHandler: { channel, _ in
             // Take the HTTP request handler out before the WebSocket handler goes in, so no frame reaches it.
             channel.pipeline.removeHandler(reqHandler).flatMap {

@@ -78,6 +78,7 @@ struct Idle: ParsableCommand {
         let target = try common.target()
         let pid = common.serverPid
         guard let rss0 = processRSSKiB(pid: pid) else { throw LoadError("cannot read /proc/\(pid)/status") }
+        let load0 = checkLoad()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, common.threads))
         defer { try? group.syncShutdownGracefully() }
         let states = group.makeIterator().map { LoopState(loop: $0) }
@@ -160,6 +161,7 @@ struct Idle: ParsableCommand {
                 "server_rss_before_kib": rss0, "server_rss_after_kib": rss1, "kib_per_idle_connection": round3(kib),
                 "still_open": alive, "pings_sent": pingsSent, "pings_ok": pingOKCount,
                 "server_close_codes": stringKeys(closeCodes), "dropped_without_close": dropped,
+                "loadavg_1m_before": round3(load0), "loadavg_1m_after": round3(loadAverage1m()),
             ] as [String: Any],
         ]
         try emitJSON(json, to: common.jsonOut)
@@ -223,6 +225,7 @@ struct Broadcast: ParsableCommand {
         let target = try common.target()
         let pid = common.serverPid
         guard let rss0 = processRSSKiB(pid: pid) else { throw LoadError("cannot read /proc/\(pid)/status") }
+        let load0 = checkLoad()
         let totalPubs = Int((rate * (warmup + duration)).rounded())
         let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, common.threads))
         defer { try? group.syncShutdownGracefully() }
@@ -230,6 +233,8 @@ struct Broadcast: ParsableCommand {
         defer { try? pubGroup.syncShutdownGracefully() }
         let states = group.makeIterator().map { LoopState(loop: $0) }
         let pubLoop = pubGroup.next()
+        boostCurrentThreadIfRealtime()  // window measurements (this thread)
+        try pubLoop.submit { boostCurrentThreadIfRealtime() }.wait()  // publisher timer
 
         // 1. subscribers
         log("broadcast: opening \(subscribers) subscribers on \(channel) (\(common.rampPerSec)/s)")
@@ -283,11 +288,14 @@ struct Broadcast: ParsableCommand {
         // 4. measure the window
         sleepUntil(windowStart)
         let srvCPU0 = processCPUMicros(pid: pid) ?? .nan
-        let selfCPU0 = processCPUMicros(pid: "self") ?? .nan
+        let sched0 = processSchedNanos(pid: pid) ?? (.nan, .nan)
+        let selfCPU0 = processCPUSplitMicros(pid: "self") ?? (.nan, .nan)
         let w0 = monoNanos()
         sleepUntil(windowEnd)
         let srvCPU1 = processCPUMicros(pid: pid) ?? .nan
-        let selfCPU1 = processCPUMicros(pid: "self") ?? .nan
+        let sched1 = processSchedNanos(pid: pid) ?? (.nan, .nan)
+        let selfCPU1 = processCPUSplitMicros(pid: "self") ?? (.nan, .nan)
+        let loadWindow = loadAverage1m()
         let w1 = monoNanos()
         let rssWindow = processRSSKiB(pid: pid) ?? 0
         let windowSeconds = Double(w1 - w0) / 1e9
@@ -348,7 +356,13 @@ struct Broadcast: ParsableCommand {
         let srvCPU = srvCPU1 - srvCPU0
         let usPerDelivery = pushesInWindow > 0 ? srvCPU / Double(pushesInWindow) : .nan
         let serverCPUPct = srvCPU / (windowSeconds * 1e6) * 100
-        let clientCPUPct = (selfCPU1 - selfCPU0) / (windowSeconds * 1e6) * 100
+        // share of the window the server's threads were runnable but not running (someone else had the core)
+        let serverRunqWaitPct = (sched1.wait - sched0.wait) / (windowSeconds * 1e9) * 100
+        let clientUserPct = (selfCPU1.user - selfCPU0.user) / (windowSeconds * 1e6) * 100
+        let clientSysPct = (selfCPU1.sys - selfCPU0.sys) / (windowSeconds * 1e6) * 100
+        let clientCPUPct = clientUserPct + clientSysPct
+        let clientUsPerMsg = pushesInWindow > 0
+            ? (selfCPU1.user + selfCPU1.sys - selfCPU0.user - selfCPU0.sys) / Double(pushesInWindow) : .nan
         func ms(_ p: Double) -> Double { hist.totalCount > 0 ? Double(hist.valueAtPercentile(p)) / 1000 : .nan }
         let p50 = ms(50), p99 = ms(99), p999 = ms(99.9)
         let maxMs = hist.totalCount > 0 ? Double(hist.max) / 1000 : .nan
@@ -371,9 +385,11 @@ struct Broadcast: ParsableCommand {
             ("latency p50 / p99 / p99.9", String(format: "%.2f / %.2f / %.2f ms", p50, p99, p999)),
             ("latency max", String(format: "%.2f ms", maxMs)),
             ("server CPU", String(format: "%.1f %% of a core", serverCPUPct)),
+            ("server run-queue wait", String(format: "%.1f %% of the window (runnable, no CPU)", serverRunqWaitPct)),
             ("server µs per delivery", String(format: "%.2f", usPerDelivery)),
             ("server RSS", "\(rss0) KiB idle → \(rssSubscribed) subscribed → \(rssWindow) end of window"),
-            ("client CPU", String(format: "%.1f %% of a core", clientCPUPct)),
+            ("client CPU", String(format: "%.1f %% of a core (user %.1f, sys %.1f), %.2f µs per message", clientCPUPct, clientUserPct, clientSysPct, clientUsPerMsg)),
+            ("load average 1m", String(format: "%.2f before, %.2f end of window", load0, loadWindow)),
             ("server closes", closeCodes.isEmpty ? "0" : "\(closeCodes)"),
             ("dropped without close", "\(dropped)"),
             ("unparsable frames", "\(unparsable)"),
@@ -402,11 +418,13 @@ struct Broadcast: ParsableCommand {
                     "p50": round3(p50), "p99": round3(p99), "p99_9": round3(p999), "max": round3(maxMs),
                     "count": hist.totalCount,
                 ] as [String: Any],
-                "server_cpu_pct": round3(serverCPUPct), "server_us_per_delivery": round3(usPerDelivery),
+                "server_cpu_pct": round3(serverCPUPct), "server_runqueue_wait_pct": round3(serverRunqWaitPct), "server_us_per_delivery": round3(usPerDelivery),
                 "server_rss_idle_kib": rss0, "server_rss_subscribed_kib": rssSubscribed,
                 "server_rss_window_end_kib": rssWindow, "client_cpu_pct": round3(clientCPUPct),
                 "server_close_codes": stringKeys(closeCodes), "dropped_without_close": dropped,
-                "unparsable_frames": unparsable,
+                "unparsable_frames": unparsable, "client_user_pct": round3(clientUserPct),
+                "client_sys_pct": round3(clientSysPct), "client_us_per_message": round3(clientUsPerMsg),
+                "loadavg_1m_before": round3(load0), "loadavg_1m_window_end": round3(loadWindow),
             ] as [String: Any],
         ]
         try emitJSON(json, to: common.jsonOut)
@@ -479,4 +497,14 @@ func emitJSON(_ obj: [String: Any], to path: String?) throws {
         try h.seekToEnd()
         try h.write(contentsOf: Data((line + "\n").utf8))
     }
+}
+
+/// Warns when the machine is busy with other work: results would then measure contention, not the server.
+func checkLoad() -> Double {
+    let l = loadAverage1m()
+    let cpus = Double(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+    if l > cpus * 0.75 {
+        log("warning: load average \(l) on \(Int(cpus)) CPUs: other work is running, results will be disturbed")
+    }
+    return l
 }

@@ -85,3 +85,53 @@ func raiseFileLimit() -> (UInt64, UInt64) {
     }
     return (0, 0)
 }
+
+/// 1-minute load average, to flag runs disturbed by other work on the machine.
+func loadAverage1m() -> Double {
+    guard let s = readSmallFile("/proc/loadavg"), let f = s.split(separator: " ").first, let v = Double(f) else { return .nan }
+    return v
+}
+
+/// utime and stime of a process in µs, separately.
+func processCPUSplitMicros(pid: String) -> (user: Double, sys: Double)? {
+    guard let s = readSmallFile("/proc/\(pid)/stat"), let close = s.lastIndex(of: ")") else { return nil }
+    let rest = s[s.index(after: close)...].split(separator: " ", omittingEmptySubsequences: true)
+    guard rest.count > 12, let u = Double(rest[11]), let st = Double(rest[12]) else { return nil }
+    return (u / clockTicksPerSecond * 1e6, st / clockTicksPerSecond * 1e6)
+}
+
+/// Sum over a process's threads of (time on CPU, time runnable but waiting for a CPU) in ns, from
+/// /proc/PID/task/*/schedstat. A high wait share means something else was using the server's core.
+func processSchedNanos(pid: String) -> (run: Double, wait: Double)? {
+    guard let dir = opendir("/proc/\(pid)/task") else { return nil }
+    defer { closedir(dir) }
+    var run = 0.0, wait = 0.0
+    while let ent = readdir(dir) {
+        let name = withUnsafeBytes(of: ent.pointee.d_name) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+        if name.hasPrefix(".") { continue }
+        guard let s = readSmallFile("/proc/\(pid)/task/\(name)/schedstat") else { continue }
+        let f = s.split(separator: " ")
+        if f.count >= 2, let r = Double(f[0]), let w = Double(f[1]) {
+            run += r
+            wait += w
+        }
+    }
+    return (run, wait)
+}
+
+/// When the tool runs under a real-time policy (run.sh uses `chrt -r`), lifts the calling thread one priority
+/// above the event-loop threads, so the publisher's timer and the window measurements are never queued behind a
+/// busy subscriber loop for a whole RR time slice. No-op under the normal scheduler.
+func boostCurrentThreadIfRealtime() {
+    var policy: Int32 = 0
+    var param = sched_param()
+    guard pthread_getschedparam(pthread_self(), &policy, &param) == 0 else { return }
+    guard policy == SCHED_RR || policy == SCHED_FIFO else { return }
+    let maxPrio = sched_get_priority_max(policy)
+    if param.sched_priority < maxPrio {
+        param.sched_priority += 1
+        _ = pthread_setschedparam(pthread_self(), policy, &param)
+    }
+}
