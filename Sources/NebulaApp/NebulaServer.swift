@@ -54,7 +54,7 @@ public enum NebulaServer {
                 maxQueueBytes: configuration.maxQueueBytes
             )
         )
-        let runner = NebulaRouteRunner(hub: hub, connections: connections, maxMessageSize: configuration.maxFrameBytes)
+        let runner = NebulaRouteRunner(hub: hub, connections: connections, maxMessageSize: configuration.maxFrameBytes, maxQueueBytes: configuration.maxQueueBytes)
         let app = Application(
             router: router,
             server: .nebula(configuration: webSocketConfiguration, policy: webSocketRoutes, runner: runner, metrics: metrics),

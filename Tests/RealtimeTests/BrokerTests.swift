@@ -173,9 +173,13 @@ struct BrokerTests {
         try await publish(broker, "telemetry.host", count: 3, policy: Self.latest)
         let latest = try await broker.recover(channel: "telemetry.host", policy: Self.latest, since: nil)
         #expect(latest.position == StreamPosition(epoch: "E", offset: 3))
-        #expect(latest.publications.map(\.offset) == [3])
-        #expect(latest.publications.first?.data == data(3))
+        #expect(latest.publications.isEmpty)
+        #expect(latest.latest?.offset == 3)
+        #expect(latest.latest?.data == data(3))
         #expect(latest.recovered == nil)
+        let stale = try await broker.recover(channel: "telemetry.host", policy: Self.latest, since: StreamPosition(epoch: "gone", offset: 9))
+        #expect(stale.recovered == false)
+        #expect(stale.latest?.offset == 3)
         #expect(try await broker.history(channel: "telemetry.host", policy: Self.latest, limit: 10).publications.map(\.offset) == [3])
     }
 

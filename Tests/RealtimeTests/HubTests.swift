@@ -265,9 +265,7 @@ struct HubTests {
         await f.send(subscribeFrame(1, "telemetry.host", since: StreamPosition(epoch: "before-restart", offset: 40)), from: subscriber)
         let result = try #require(out.messages.first?["result"])
         #expect(result["recovered"] == .bool(false))
-        withKnownIssue("latest-value subscribe with a non-recoverable `since` omits `publication` (Replies.subscribed uses recovery.publications, which is empty when recovered is false)") {
-            #expect(result["publication"] == (try? pub("telemetry.host", 3, "3")))
-        }
+        #expect(result["publication"] == (try? pub("telemetry.host", 3, "3")))
     }
 
     // MARK: Access

@@ -9,6 +9,7 @@ struct NebulaRouteRunner: WebSocketRouteRunner {
     let hub: Hub
     let connections: ConnectionRegistry
     let maxMessageSize: Int
+    let maxQueueBytes: Int
 
     func run(
         _ route: WebSocketRoute,
@@ -20,12 +21,38 @@ struct NebulaRouteRunner: WebSocketRouteRunner {
         case .echo:
             try await echo(inbound: inbound, outbound: outbound)
         case .session(let principal):
-            try await session(for: principal, inbound: inbound, connection: connection)
+            try await session(for: principal, inbound: inbound, outbound: outbound, connection: connection)
         }
     }
 
-    private func session(for principal: Principal, inbound: WebSocketInboundStream, connection: ConnectionContext) async throws {
-        let transport = DirectTransport(handler: connection.handler, eventLoop: connection.eventLoop)
+    private func session(
+        for principal: Principal,
+        inbound: WebSocketInboundStream,
+        outbound: WebSocketOutboundWriter,
+        connection: ConnectionContext
+    ) async throws {
+        if connection.compressed {
+            let transport = CompressingTransport(
+                handler: connection.handler, eventLoop: connection.eventLoop,
+                maxQueueBytes: maxQueueBytes, metrics: hub.metrics
+            )
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { await transport.runWriter(outbound) }
+                defer { transport.finish() }
+                try await session(for: principal, transport: transport, inbound: inbound, connection: connection)
+            }
+        } else {
+            let transport = DirectTransport(handler: connection.handler, eventLoop: connection.eventLoop)
+            try await session(for: principal, transport: transport, inbound: inbound, connection: connection)
+        }
+    }
+
+    private func session(
+        for principal: Principal,
+        transport: any OutboundTransport,
+        inbound: WebSocketInboundStream,
+        connection: ConnectionContext
+    ) async throws {
         guard let id = connections.admit() else {
             // Shutdown began while this socket was upgrading: say so, then let the peer close.
             transport.close(code: CloseCode.goingAway, reason: ServerShutdown.reason)

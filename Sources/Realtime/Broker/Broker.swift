@@ -33,11 +33,15 @@ public struct Recovery: Sendable {
     public var publications: [Publication]
     /// Set when `since` was given: whether `publications` is everything after it.
     public var recovered: Bool?
+    /// For latest-value channels: the newest publication, whatever `since` said, so a client can
+    /// render at once even when recovery failed.
+    public var latest: Publication?
 
-    public init(position: StreamPosition, publications: [Publication], recovered: Bool?) {
+    public init(position: StreamPosition, publications: [Publication], recovered: Bool?, latest: Publication? = nil) {
         self.position = position
         self.publications = publications
         self.recovered = recovered
+        self.latest = latest
     }
 }
 

@@ -45,11 +45,10 @@ public final class InProcessBroker: Broker {
             ensureChannel(channel, in: &state)
             state.channels[channel]!.expire(policy: policy, now: .now)
             let history = state.channels[channel]!
-            guard let since else {
-                let latest = policy.delivery == .latest ? history.newest(1) : []
-                return Recovery(position: history.position, publications: latest, recovered: nil)
-            }
-            return history.recover(since: since)
+            var recovery = since.map { history.recover(since: $0) }
+                ?? Recovery(position: history.position, publications: [], recovered: nil)
+            if policy.delivery == .latest { recovery.latest = history.newest(1).last }
+            return recovery
         }
     }
 

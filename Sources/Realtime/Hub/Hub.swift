@@ -42,6 +42,9 @@ public final class Hub: Sendable {
         guard family.policy.subscribe.allows(session.principal) else {
             throw ProtocolError(.forbidden, "this key may not subscribe to '\(channel)'")
         }
+        guard !session.isSubscribed(to: channel) else {
+            throw ProtocolError(.alreadySubscribed, "already subscribed to '\(channel)'")
+        }
         guard session.subscriptionCount < limits.maxSubscriptionsPerSession else {
             throw ProtocolError(.tooManySubscriptions, "at most \(limits.maxSubscriptionsPerSession) subscriptions per connection")
         }
@@ -96,7 +99,7 @@ public final class Hub: Sendable {
         }
         let size = family.policy.historySize
         do {
-            return try await broker.history(channel: channel, policy: family.policy, limit: min(limit ?? size, size))
+            return try await broker.history(channel: channel, policy: family.policy, limit: max(0, min(limit ?? size, size)))
         } catch {
             throw ProtocolError(.internal, error.description)
         }

@@ -28,6 +28,10 @@ public final class Session: Sendable {
 
     public var subscriptionCount: Int { subscriptions.withLockedValue { $0.count } }
 
+    public func isSubscribed(to channel: String) -> Bool {
+        subscriptions.withLockedValue { $0[channel] != nil }
+    }
+
     public var channels: [String] { subscriptions.withLockedValue { Array($0.keys) } }
 
     public func send(_ message: OutboundMessage) {

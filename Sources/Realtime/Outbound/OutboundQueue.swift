@@ -5,7 +5,7 @@ import DequeModule
 /// Latest-value messages replace an older queued message of the same channel (the client only
 /// needs the newest); an ordered message that does not fit means the client cannot keep up, and the
 /// caller disconnects it rather than skipping anything silently.
-public struct OutboundQueue {
+public struct OutboundQueue: Sendable {
     public enum Outcome: Equatable, Sendable {
         case queued
         /// Queued, and an older message of the same latest-value channel was dropped.
@@ -16,7 +16,7 @@ public struct OutboundQueue {
         case overflow
     }
 
-    private struct Entry {
+    private struct Entry: Sendable {
         var message: OutboundMessage?
     }
 

@@ -32,7 +32,7 @@ public enum Replies {
             writePosition(channel: channel, position: recovery.position, into: &w)
             w.key("delivery")
             w.string(delivery.rawValue)
-            if delivery == .latest, let latest = recovery.publications.last {
+            if delivery == .latest, let latest = recovery.latest {
                 w.key("publication")
                 latest.write(into: &w)
             }
