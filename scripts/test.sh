@@ -58,7 +58,7 @@ step "RFC 6455 conformance: Autobahn|Testsuite quick subset against /ws/echo"
 if scripts/autobahn/install.sh >/tmp/nebula-autobahn-install.log 2>&1; then
   datadir=$(mktemp -d)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  NEBULA_API_KEY=$key .build/debug/nebula serve --port "$port" --data-dir "$datadir" --echo-endpoint >"$datadir/server.log" 2>&1 &
+  NEBULA_API_KEY=$key .build/debug/nebula serve --port "$port" --data-dir "$datadir" --echo-endpoint --max-message-bytes 16777216 >"$datadir/server.log" 2>&1 &
   server=$!
   for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
   scripts/autobahn/run.sh "ws://127.0.0.1:$port/ws/echo?token=$key" 2>&1 | tee /tmp/nebula-autobahn.log | tail -15

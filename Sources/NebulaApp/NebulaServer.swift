@@ -51,7 +51,8 @@ public enum NebulaServer {
             ],
             connection: ConnectionHandler.Configuration(
                 pingInterval: TimeAmount(configuration.pingInterval),
-                maxQueueBytes: configuration.maxQueueBytes
+                maxQueueBytes: configuration.maxQueueBytes,
+                maxMessageSize: configuration.maxFrameBytes
             )
         )
         let runner = NebulaRouteRunner(hub: hub, connections: connections, maxMessageSize: configuration.maxFrameBytes, maxQueueBytes: configuration.maxQueueBytes)

@@ -33,6 +33,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Outbound queue limit per connection, in bytes.")
     var maxQueueBytes = 1 << 20
 
+    @Option(help: "Largest WebSocket frame or message accepted, in bytes; larger ones close the socket with 1009.")
+    var maxMessageBytes = 64 * 1024
+
     @Flag(help: "Serve GET /ws/echo, an echo WebSocket with the same configuration as /ws (for conformance tests).")
     var echoEndpoint = false
 
@@ -43,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         guard host.isEmpty == false else { throw ValidationError("--host must not be empty") }
         guard maxQueueBytes >= 4096 else { throw ValidationError("--max-queue-bytes must be at least 4096") }
+        guard (1024...(64 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1024 and 67108864") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical") }
         if let webDir, !FileManager.default.fileExists(atPath: webDir) {
             throw ValidationError("--web-dir '\(webDir)' does not exist")
@@ -64,6 +68,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.telemetryInterval = telemetryInterval.duration
         configuration.pingInterval = pingInterval.duration
         configuration.maxQueueBytes = maxQueueBytes
+        configuration.maxFrameBytes = maxMessageBytes
         configuration.echoEndpoint = echoEndpoint
         configuration.apiKey = ProcessInfo.processInfo.environment["NEBULA_API_KEY"]
         if configuration.webDirectory == nil {

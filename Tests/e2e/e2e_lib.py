@@ -7,6 +7,7 @@ described in docs/protocol.md. Nothing imports or inspects the Swift sources.
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import http.client
 import json
@@ -212,8 +213,15 @@ class Server:
         self._err = open(self.stderr_path, "wb")
         self.returncode = None
         self.killed = False
-        self.proc = subprocess.Popen(self.command(), stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL,
-                                     env=self.environment(), cwd=str(self.cwd))
+        for attempt in range(50):
+            try:
+                self.proc = subprocess.Popen(self.command(), stdout=self._out, stderr=self._err,
+                                             stdin=subprocess.DEVNULL, env=self.environment(), cwd=str(self.cwd))
+                break
+            except OSError as e:  # ETXTBSY while the binary is being relinked by a concurrent build
+                if e.errno != errno.ETXTBSY or attempt == 49:
+                    raise
+                time.sleep(0.2)
         if wait:
             self.wait_ready(timeout)
         return self
@@ -470,10 +478,11 @@ class CloseInfo:
 
 class RawWS:
     def __init__(self, port, path="/ws", key: str | None = API_KEY, headers=None, rcvbuf: int | None = None,
-                 host=HOST, timeout=5.0, offer_deflate=False, auth="bearer"):
+                 host=HOST, timeout=5.0, offer_deflate=False, auth="bearer", mss: int | None = None):
         self.port, self.path, self.key, self.host = port, path, key, host
         self.extra_headers = dict(headers or {})
         self.rcvbuf = rcvbuf
+        self.mss = mss
         self.timeout = timeout
         self.offer_deflate = offer_deflate
         self.auth = auth
@@ -487,6 +496,11 @@ class RawWS:
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if self.rcvbuf:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, self.rcvbuf)
+        if self.mss:
+            # A small MSS keeps the *server's* kernel send buffer for this socket small (on loopback it
+            # otherwise autotunes to ~3 MB), so a client that stops reading backs up into the server's own
+            # outbound queue quickly, as it would over a real network.
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, self.mss)
         s.settimeout(self.timeout)
         s.connect((self.host, self.port))
         self.sock = s

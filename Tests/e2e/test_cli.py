@@ -29,6 +29,9 @@ INVALID = [
     (["--port", "70000"], None),
     (["--port", "-1"], None),
     (["--telemetry-interval", "-1s"], None),
+    (["--telemetry-interval=-1s"], None),
+    (["--ping-interval=-2s"], None),
+    (["--max-queue-bytes=-5"], None),
     (["--telemetry-interval", "soon"], None),
     (["--ping-interval", "abc"], None),
     (["--max-queue-bytes", "lots"], None),
@@ -36,6 +39,7 @@ INVALID = [
     (["--port"], None),
     ([], {"NEBULA_PORT": "abc"}),
     ([], {"NEBULA_TELEMETRY_INTERVAL": "-1s"}),
+    ([], {"NEBULA_PING_INTERVAL": "abc"}),
 ]
 
 

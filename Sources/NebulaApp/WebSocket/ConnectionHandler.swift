@@ -3,11 +3,22 @@ import NIOCore
 import NIOWebSocket
 import Realtime
 
-/// Sits between the WebSocket codec and the async channel of every upgraded connection, on its
-/// event loop. It owns what must never wait on an async task: the outbound queue of uncompressed
-/// connections (written straight from the loop, bounded in bytes, with conflation), liveness
-/// (pings, and closing peers that went silent), and close ordering (nothing is written after a
-/// close frame).
+/// Receives complete messages of a connection served on its event loop.
+protocol ConnectionDelegate: AnyObject {
+    /// A whole text (valid UTF-8) or binary message.
+    func connection(_ connection: ConnectionHandler, received message: ByteBuffer, isText: Bool)
+    /// The socket is gone; called once.
+    func connectionClosed(_ connection: ConnectionHandler)
+}
+
+/// The event-loop side of every upgraded connection. It owns what must never wait on an async
+/// task: the outbound queue (written straight from the loop, bounded in bytes, with
+/// conflation), liveness (pings, and closing peers that went silent), and close ordering
+/// (nothing is written after a close frame).
+///
+/// Uncompressed connections are served entirely here (with a `ConnectionDelegate`): no task
+/// exists for an idle connection, which keeps one at a few KiB. Compressed connections pass
+/// frames on to Hummingbird's WebSocket handler, which owns the deflate streams.
 final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = WebSocketFrame
     typealias InboundOut = WebSocketFrame
@@ -19,10 +30,15 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         var maxQueueBytes: Int
         /// How long a peer gets to answer our close frame before the socket is closed under it.
         var closeGrace: TimeAmount = .seconds(3)
+        var maxMessageSize: Int
     }
 
     private let configuration: Configuration
     private let metrics: RealtimeMetrics
+    private let rawWriter: RawFrameWriter
+    private let batchers: FlushBatchers
+    private var batcher: FlushBatcher?
+    private var flushPending = false
     private var context: ChannelHandlerContext?
     private var queue: OutboundQueue
     private var heardSinceLastPing = true
@@ -30,15 +46,22 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var pingTask: RepeatedTask?
     private var closeSent = false
     private var queuedBytesReported = 0
+    private var assembler: MessageAssembler
+    /// Set for connections served on the loop; nil when frames go on to the async handler.
+    var delegate: (any ConnectionDelegate)?
 
-    init(configuration: Configuration, metrics: RealtimeMetrics) {
+    init(configuration: Configuration, metrics: RealtimeMetrics, rawWriter: RawFrameWriter, batchers: FlushBatchers) {
         self.configuration = configuration
         self.metrics = metrics
+        self.rawWriter = rawWriter
+        self.batchers = batchers
         self.queue = OutboundQueue(limit: configuration.maxQueueBytes)
+        self.assembler = MessageAssembler(maxMessageSize: configuration.maxMessageSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        self.batcher = batchers.batcher(for: context.eventLoop)
         // Keep the kernel from buffering megabytes for a stalled peer: backpressure must reach
         // the outbound queue soon, where latest-value messages are conflated and overflow is seen.
         _ = context.channel.setOption(ChannelOptions.socketOption(.so_sndbuf), value: 64 * 1024)
@@ -60,7 +83,20 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         pingTask?.cancel()
         pingTask = nil
         dropQueue()
+        if let delegate {
+            self.delegate = nil
+            delegate.connectionClosed(self)
+        }
         context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // Hummingbird's graceful shutdown asks every connection to wind down.
+        if event is ChannelShouldQuiesceEvent, delegate != nil {
+            sendClose(code: CloseCode.goingAway, reason: ServerShutdown.reason)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     // MARK: Inbound
@@ -74,7 +110,51 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             sendClose(code: CloseCode.protocolError, reason: "client frames must be masked")
             return
         }
-        context.fireChannelRead(data)
+        guard delegate != nil else {
+            context.fireChannelRead(data)
+            return
+        }
+        switch assembler.receive(frame) {
+        case .none:
+            break
+        case .text(let message):
+            if !closeSent { delegate?.connection(self, received: message, isText: true) }
+        case .binary(let message):
+            if !closeSent { delegate?.connection(self, received: message, isText: false) }
+        case .ping(let payload):
+            guard !closeSent else { break }
+            context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .pong, data: payload)), promise: nil)
+            scheduleFlush()
+        case .close:
+            // Our close already went out: the handshake is complete. Otherwise answer, then close.
+            if closeSent {
+                context.close(promise: nil)
+            } else {
+                closeSent = true
+                dropQueue()
+                flushNow()
+                var body = context.channel.allocator.buffer(capacity: 2)
+                body.writeInteger(CloseCode.normal)
+                let channel = context.channel
+                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: body)))
+                    .whenComplete { _ in channel.close(promise: nil) }
+            }
+        case .fail(let code, let reason):
+            sendClose(code: code, reason: reason)
+        }
+    }
+
+    /// Writes a data frame from the loop (the echo endpoint's replies).
+    func writeMessage(_ data: ByteBuffer, isText: Bool) {
+        guard let context, !closeSent else { return }
+        context.write(wrapOutboundOut(WebSocketFrame(fin: true, opcode: isText ? .text : .binary, data: data)), promise: nil)
+        scheduleFlush()
+    }
+
+    /// Stops reading from the socket while commands pile up, so a flood waits in the kernel.
+    func setReading(_ reading: Bool) {
+        guard let context else { return }
+        _ = context.channel.setOption(ChannelOptions.autoRead, value: reading)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -92,51 +172,59 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         if frame.opcode == .connectionClose { closeSent = true; dropQueue() }
+        // Frames already written by the direct path go first.
+        flushNow()
         context.write(data, promise: promise)
     }
 
     // MARK: Direct path for uncompressed sessions (called on the event loop)
 
-    /// Writes what the socket takes now, with one flush, and queues the rest.
-    func enqueue(_ messages: some Sequence<OutboundMessage>) {
+    /// Writes what the socket takes now and queues the rest. The flush comes from the loop's
+    /// `FlushBatcher`, after the work already queued on the loop.
+    func enqueue(_ message: OutboundMessage) {
         guard !closeSent, let context else { return }
-        var wrote = false
-        for message in messages {
-            if queue.isEmpty, context.channel.isWritable {
-                writeFrame(message, context: context)
-                wrote = true
-                continue
-            }
-            switch queue.enqueue(message) {
-            case .queued: break
-            case .conflated: metrics.conflated.increment()
-            case .dropped: metrics.dropped.increment()
-            case .overflow:
-                metrics.slowConsumerCloses.increment()
-                if wrote { context.flush() }
-                sendClose(code: CloseCode.slowConsumer, reason: "slow consumer")
-                return
-            }
+        if queue.isEmpty, context.channel.isWritable {
+            writeFrame(message)
+            return
         }
-        if wrote { context.flush() }
+        switch queue.enqueue(message) {
+        case .queued: break
+        case .conflated: metrics.conflated.increment()
+        case .dropped: metrics.dropped.increment()
+        case .overflow:
+            metrics.slowConsumerCloses.increment()
+            flushNow()
+            sendClose(code: CloseCode.slowConsumer, reason: "slow consumer")
+            return
+        }
         reportQueueBytes()
     }
 
     private func drain() {
-        guard let context, !closeSent else { return }
-        var wrote = false
-        while context.channel.isWritable, let message = queue.popFirst() {
-            writeFrame(message, context: context)
-            wrote = true
+        guard context != nil, !closeSent else { return }
+        while let context, context.channel.isWritable, let message = queue.popFirst() {
+            writeFrame(message)
         }
-        if wrote { context.flush() }
         reportQueueBytes()
     }
 
-    private func writeFrame(_ message: OutboundMessage, context: ChannelHandlerContext) {
-        let frame = WebSocketFrame(fin: true, opcode: .text, data: message.payload)
-        context.write(wrapOutboundOut(frame), promise: nil)
+    private func writeFrame(_ message: OutboundMessage) {
+        guard let raw = rawWriter.context else { return }
+        raw.write(NIOAny(message.wireFrame), promise: nil)
         metrics.messagesOut.increment()
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        guard !flushPending else { return }
+        flushPending = true
+        batcher?.needsFlush(self)
+    }
+
+    func flushNow() {
+        guard flushPending else { return }
+        flushPending = false
+        rawWriter.context?.flush()
     }
 
     // MARK: Closing and liveness
@@ -150,6 +238,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         data.writeInteger(code)
         data.writeString(reason)
         let frame = WebSocketFrame(fin: true, opcode: .connectionClose, data: data)
+        flushNow()
         context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
         let channel = context.channel
         context.eventLoop.scheduleTask(in: configuration.closeGrace) {

@@ -26,6 +26,12 @@ final class DirectTransport: OutboundTransport {
     var eventLoop: (any EventLoop)? { loop }
 
     func send(_ message: OutboundMessage) {
+        // Fast path for broadcasts: on the loop with nothing waiting from other threads, the
+        // message can go straight to the handler without changing the order of anything.
+        if loop.inEventLoop, inbox.withLockedValue({ $0.messages.isEmpty }) {
+            handler.value.enqueue(message)
+            return
+        }
         let mustSchedule = inbox.withLockedValue { inbox in
             inbox.messages.append(message)
             defer { inbox.drainScheduled = true }
@@ -51,7 +57,6 @@ final class DirectTransport: OutboundTransport {
             defer { inbox.messages.removeAll(keepingCapacity: true) }
             return inbox.messages
         }
-        guard !messages.isEmpty else { return }
-        handler.value.enqueue(messages)
+        for message in messages { handler.value.enqueue(message) }
     }
 }

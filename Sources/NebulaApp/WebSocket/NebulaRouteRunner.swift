@@ -4,12 +4,46 @@ import Realtime
 @_spi(WSInternal) import WSCore
 
 /// Runs an upgraded connection: protocol v1 sessions on `/ws`, a plain echo on `/ws/echo`.
-/// This is where a client's frame enters the protocol layer.
+/// This is where a client's frame enters the protocol layer: on the event loop for uncompressed
+/// connections (`attach`), through Hummingbird's async handler for compressed ones (`run`).
 struct NebulaRouteRunner: WebSocketRouteRunner {
     let hub: Hub
     let connections: ConnectionRegistry
     let maxMessageSize: Int
     let maxQueueBytes: Int
+
+    /// Serves an uncompressed connection on its event loop. Called on that loop.
+    func attach(_ route: WebSocketRoute, to handler: ConnectionHandler, eventLoop: any EventLoop) {
+        switch route {
+        case .echo:
+            handler.delegate = NativeEcho()
+        case .session(let principal):
+            let bound = NIOLoopBound(handler, eventLoop: eventLoop)
+            let transport = DirectTransport(handler: bound, eventLoop: eventLoop)
+            guard let id = connections.admit() else {
+                transport.close(code: CloseCode.goingAway, reason: ServerShutdown.reason)
+                handler.delegate = NativeEcho()  // reads the peer's close; sends nothing after ours
+                return
+            }
+            let session = Session(id: id, principal: principal, transport: transport)
+            let connections = self.connections
+            let metrics = hub.metrics
+            connections.register(id, transport)
+            metrics.connections.increment()
+            let delegateBox = NIOLoopBoundBox<NativeSession?>(nil, eventLoop: eventLoop)
+            let commands = CommandQueue(
+                session: session, hub: hub,
+                onDrained: { eventLoop.execute { delegateBox.value?.resumeReading(bound.value) } },
+                onDisconnected: {
+                    connections.remove(id)
+                    metrics.connections.decrement()
+                }
+            )
+            let native = NativeSession(session: session, commands: commands)
+            delegateBox.value = native
+            handler.delegate = native
+        }
+    }
 
     func run(
         _ route: WebSocketRoute,

@@ -25,6 +25,9 @@ protocol WebSocketUpgradePolicy: Sendable {
 
 /// The per-connection work once a socket is upgraded.
 protocol WebSocketRouteRunner: Sendable {
+    /// Serves an uncompressed connection on its event loop; called on that loop.
+    func attach(_ route: WebSocketRoute, to handler: ConnectionHandler, eventLoop: any EventLoop)
+
     func run(
         _ route: WebSocketRoute,
         inbound: WebSocketInboundStream,

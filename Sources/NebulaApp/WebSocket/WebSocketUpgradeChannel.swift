@@ -28,6 +28,8 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         case websocket(NIOAsyncChannel<WebSocketFrame, WebSocketFrame>, Accepted, NIOLoopBound<ConnectionHandler>)
         case notUpgraded(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>)
         case refused(NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, UpgradeRefusal)
+        /// Served on the event loop from here on; no task needs to stay with it.
+        case native
     }
 
     struct Accepted: Sendable {
@@ -49,6 +51,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     let policy: any WebSocketUpgradePolicy
     let runner: any WebSocketRouteRunner
     let metrics: RealtimeMetrics
+    let flushBatchers: FlushBatchers
 
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
@@ -83,8 +86,17 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
                         guard let accepted = accepted.withLockedValue({ $0 }) else {
                             throw ChannelError.inappropriateOperationForState
                         }
-                        let handler = ConnectionHandler(configuration: configuration.connection, metrics: metrics)
+                        let rawWriter = RawFrameWriter()
+                        try channel.pipeline.syncOperations.addHandler(rawWriter, position: .first)
+                        let handler = ConnectionHandler(
+                            configuration: configuration.connection, metrics: metrics,
+                            rawWriter: rawWriter, batchers: flushBatchers
+                        )
                         try channel.pipeline.syncOperations.addHandler(handler)
+                        if accepted.extensions.isEmpty {
+                            runner.attach(accepted.route, to: handler, eventLoop: channel.eventLoop)
+                            return UpgradeResult.native
+                        }
                         let asyncChannel = try NIOAsyncChannel<WebSocketFrame, WebSocketFrame>(
                             wrappingChannelSynchronously: channel,
                             configuration: .init(isOutboundHalfClosureEnabled: true)
@@ -128,6 +140,8 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
             switch try await value.upgradeResult.get() {
             case .notUpgraded(let http):
                 await handleHTTP(asyncChannel: http, logger: logger)
+            case .native:
+                break
             case .refused(let http, let refusal):
                 await writeRefusal(refusal, to: http, logger: logger)
             case .websocket(let asyncChannel, let accepted, let handler):
@@ -203,8 +217,12 @@ extension HTTPServerBuilder {
         runner: any WebSocketRouteRunner,
         metrics: RealtimeMetrics
     ) -> HTTPServerBuilder {
-        .init { responder in
-            WebSocketUpgradeChannel(responder: responder, configuration: configuration, policy: policy, runner: runner, metrics: metrics)
+        let batchers = FlushBatchers()
+        return .init { responder in
+            WebSocketUpgradeChannel(
+                responder: responder, configuration: configuration, policy: policy, runner: runner,
+                metrics: metrics, flushBatchers: batchers
+            )
         }
     }
 }
