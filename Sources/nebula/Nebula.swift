@@ -30,6 +30,8 @@ struct Nebula: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            // `--help` arrives here as a help command's "error".
+            if exitCode(for: error) == .success || exitCode(for: error) == .validationFailure { exitAfterParsing(error) }
             FileHandle.standardError.write(Data("nebula: \(error)\n".utf8))
             Foundation.exit(1)
         }
