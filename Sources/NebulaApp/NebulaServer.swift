@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import Metrics
 import NIOCore
+import NIOPosix
 import Prometheus
 import Realtime
 import ServiceLifecycle
@@ -56,6 +57,7 @@ public enum NebulaServer {
             )
         )
         let runner = NebulaRouteRunner(hub: hub, connections: connections, maxMessageSize: configuration.maxFrameBytes, maxQueueBytes: configuration.maxQueueBytes)
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let app = Application(
             router: router,
             server: .nebula(configuration: webSocketConfiguration, policy: webSocketRoutes, runner: runner, metrics: metrics),
@@ -72,6 +74,7 @@ public enum NebulaServer {
                     announce("Open \(base)/ and enter your API key")
                 }
             },
+            eventLoopGroupProvider: .shared(eventLoopGroup),
             logger: logger
         )
 

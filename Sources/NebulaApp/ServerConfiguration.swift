@@ -13,9 +13,26 @@ public struct ServerConfiguration: Sendable {
     public var echoEndpoint = false
     /// `NEBULA_API_KEY`: the admin key for automation; nil means generate or load one.
     public var apiKey: String?
+    /// Event loop threads; one per CPU this process may run on.
+    public var eventLoopThreads = ServerConfiguration.allowedCPUCount()
 
     public init(dataDirectory: URL) {
         self.dataDirectory = dataDirectory
+    }
+
+    /// CPUs in this process's affinity mask (`taskset`), which NIO's own count ignores: more loops
+    /// than usable cores only adds context switches.
+    public static func allowedCPUCount() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("Cpus_allowed_list:") })
+        else { return ProcessInfo.processInfo.activeProcessorCount }
+        let list = line.dropFirst("Cpus_allowed_list:".count).trimmingCharacters(in: .whitespaces)
+        var count = 0
+        for part in list.split(separator: ",") {
+            let bounds = part.split(separator: "-").compactMap { Int($0) }
+            if bounds.count == 2 { count += bounds[1] - bounds[0] + 1 } else if bounds.count == 1 { count += 1 }
+        }
+        return max(1, count)
     }
 
     /// The `web/` folder of the checkout this binary was built in, found by walking up from the

@@ -39,11 +39,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Serve GET /ws/echo, an echo WebSocket with the same configuration as /ws (for conformance tests).")
     var echoEndpoint = false
 
+    @Option(help: "Event loop threads (default: one per CPU this process may use).")
+    var threads: Int?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
+        if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256") }
         guard host.isEmpty == false else { throw ValidationError("--host must not be empty") }
         guard maxQueueBytes >= 4096 else { throw ValidationError("--max-queue-bytes must be at least 4096") }
         guard (1024...(64 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1024 and 67108864") }
@@ -70,6 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxQueueBytes = maxQueueBytes
         configuration.maxFrameBytes = maxMessageBytes
         configuration.echoEndpoint = echoEndpoint
+        if let threads { configuration.eventLoopThreads = threads }
         configuration.apiKey = ProcessInfo.processInfo.environment["NEBULA_API_KEY"]
         if configuration.webDirectory == nil {
             logger.warning("no web/ directory found: serving the API only (pass --web-dir)")

@@ -36,6 +36,7 @@ final class HostTelemetryService: Service, Sendable {
             return
         }
         let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
         // The first sample goes out at once so a fresh dashboard has data; its rates cover the
         // short time since the collector was primed.
         try? await Task.sleep(for: .milliseconds(100))
