@@ -75,19 +75,17 @@ public final class Session: Sendable {
         }
     }
 
-    /// Called by the hub's fan-out, usually on this session's event loop.
+    /// Called by the hub's fan-out, usually on this session's event loop. Mutates the subscription
+    /// in place: this runs once per subscriber per publication.
     func deliver(_ publication: Publication) {
         subscriptions.withLockedValue { subscriptions in
-            guard var subscription = subscriptions[publication.channel] else { return }
-            if subscription.pending != nil {
-                subscription.pending!.append(publication)
-            } else if Self.isNew(publication, after: subscription.position) {
-                subscription.position = publication.position
+            guard let index = subscriptions.index(forKey: publication.channel) else { return }
+            if subscriptions.values[index].pending != nil {
+                subscriptions.values[index].pending!.append(publication)
+            } else if Self.isNew(publication, after: subscriptions.values[index].position) {
+                subscriptions.values[index].position = publication.position
                 transport.send(publication.message)
-            } else {
-                return
             }
-            subscriptions[publication.channel] = subscription
         }
     }
 
