@@ -107,7 +107,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let frame = unwrapInboundIn(data)
         // RFC 6455 §5.1: a server must close the connection on an unmasked client frame.
         guard frame.maskKey != nil else {
-            sendClose(code: CloseCode.protocolError, reason: "client frames must be masked")
+            fail(code: CloseCode.protocolError, reason: "client frames must be masked")
             return
         }
         guard delegate != nil else {
@@ -140,7 +140,7 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
                     .whenComplete { _ in channel.close(promise: nil) }
             }
         case .fail(let code, let reason):
-            sendClose(code: code, reason: reason)
+            fail(code: code, reason: reason)
         }
     }
 
@@ -228,6 +228,20 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     // MARK: Closing and liveness
+
+    /// Fails the connection (RFC 6455 §7.1.7): a close frame, then the socket is closed at once,
+    /// because a peer that broke the protocol cannot be trusted to finish the handshake.
+    private func fail(code: UInt16, reason: String) {
+        guard let context else { return }
+        let alreadyClosing = closeSent
+        sendClose(code: code, reason: reason)
+        if alreadyClosing {
+            context.close(promise: nil)
+        } else {
+            let channel = context.channel
+            context.eventLoop.execute { channel.close(promise: nil) }
+        }
+    }
 
     /// Sends a close frame (once), then closes the socket if the peer does not finish the handshake.
     func sendClose(code: UInt16, reason: String) {
