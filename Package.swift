@@ -66,5 +66,14 @@ let package = Package(
         ),
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
+        .testTarget(
+            name: "NebulaAppTests",
+            dependencies: [
+                "NebulaApp",
+                "Realtime",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ]
+        ),
     ]
 )

@@ -20,6 +20,7 @@ struct MessageAssembler {
     let maxMessageSize: Int
     private var fragments: ByteBuffer?
     private var fragmentOpcode: WebSocketOpcode = .text
+    private var utf8 = UTF8Validator()
 
     init(maxMessageSize: Int) {
         self.maxMessageSize = maxMessageSize
@@ -38,8 +39,13 @@ struct MessageAssembler {
             return Self.close(frame.unmaskedData)
         case .text, .binary:
             guard fragments == nil else { return .fail(CloseCode.protocolError, "new message before the last one ended") }
-            if frame.fin { return complete(frame.opcode, frame.unmaskedData) }
-            fragments = frame.unmaskedData
+            let data = frame.unmaskedData
+            if frame.opcode == .text {
+                utf8 = UTF8Validator()
+                guard utf8.feed(data) else { return .fail(CloseCode.invalidPayload, "text message is not valid UTF-8") }
+            }
+            if frame.fin { return complete(frame.opcode, data) }
+            fragments = data
             fragmentOpcode = frame.opcode
             return .none
         case .continuation:
@@ -50,6 +56,9 @@ struct MessageAssembler {
             }
             fragments = nil  // keeps the buffer uniquely referenced while appending
             var data = frame.unmaskedData
+            if fragmentOpcode == .text, !utf8.feed(data) {
+                return .fail(CloseCode.invalidPayload, "text message is not valid UTF-8")
+            }
             buffer.writeBuffer(&data)
             if frame.fin { return complete(fragmentOpcode, buffer) }
             fragments = buffer
@@ -59,13 +68,10 @@ struct MessageAssembler {
         }
     }
 
+    /// Text was validated frame by frame; here only an unfinished last sequence can remain.
     private func complete(_ opcode: WebSocketOpcode, _ data: ByteBuffer) -> Output {
         guard opcode == .text else { return .binary(data) }
-        guard data.readableBytesView.withContiguousStorageIfAvailable({ String(validating: $0, as: UTF8.self) != nil })
-            ?? (String(validating: Array(data.readableBytesView), as: UTF8.self) != nil)
-        else {
-            return .fail(CloseCode.invalidPayload, "text message is not valid UTF-8")
-        }
+        guard utf8.isComplete else { return .fail(CloseCode.invalidPayload, "text message is not valid UTF-8") }
         return .text(data)
     }
 
@@ -76,7 +82,8 @@ struct MessageAssembler {
         guard let code = data.readInteger(as: UInt16.self) else { return .fail(CloseCode.protocolError, "close frame with a 1-byte body") }
         let valid = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011].contains(Int(code)) || (3000...4999).contains(code)
         guard valid else { return .fail(CloseCode.protocolError, "invalid close code \(code)") }
-        guard String(validating: Array(data.readableBytesView), as: UTF8.self) != nil else {
+        var reason = UTF8Validator()
+        guard reason.feed(data), reason.isComplete else {
             return .fail(CloseCode.protocolError, "close reason is not valid UTF-8")
         }
         return .close(code)
