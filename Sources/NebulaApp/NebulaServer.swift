@@ -25,7 +25,8 @@ public enum NebulaServer {
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         let metrics = RealtimeMetrics()
-        let hub = Hub(registry: .standard, broker: InProcessBroker(), metrics: metrics, logger: logger)
+        let broker = InProcessBroker()
+        let hub = Hub(registry: .standard, broker: broker, metrics: metrics, logger: logger)
         let connections = ConnectionRegistry()
         let telemetry = HostTelemetryService(hub: hub, interval: configuration.telemetryInterval, logger: logger)
         let webSocketRoutes = WebSocketRoutes(authenticator: authenticator, connections: connections, echoEnabled: configuration.echoEndpoint)
@@ -83,6 +84,7 @@ public enum NebulaServer {
                 services: [
                     .init(service: app),
                     .init(service: telemetry),
+                    .init(service: BrokerMaintenance(broker: broker, registry: hub.registry, interval: .seconds(60))),
                     // Last in the list, so first to shut down: it closes WebSockets with 1001
                     // before the HTTP server stops.
                     .init(service: ServerShutdown(connections: connections, grace: .seconds(3), logger: logger)),

@@ -220,3 +220,33 @@ struct BrokerTests {
         #expect(history.position.offset == 2)
     }
 }
+
+@Suite("InProcessBroker memory bounds")
+struct InProcessBrokerPruningTests {
+    static let ordered = ChannelPolicy(delivery: .ordered, historySize: 100, historyTTL: .milliseconds(30), subscribe: .read, publish: .publish)
+
+    @Test("listening to and reading never-published channels leaves no state behind")
+    func unpublishedChannelsAreForgotten() async throws {
+        let broker = InProcessBroker()
+        for i in 0..<50 {
+            let name = "app.tmp\(i)"
+            await broker.setInterest(true, in: name)
+            _ = try await broker.recover(channel: name, policy: Self.ordered, since: nil)
+            await broker.setInterest(false, in: name)
+            _ = try await broker.history(channel: "app.read\(i)", policy: Self.ordered, limit: 10)
+        }
+        #expect(await broker.channels().isEmpty)
+    }
+
+    @Test("prune forgets expired, quiet, unwatched channels and keeps the rest")
+    func prune() async throws {
+        let broker = InProcessBroker()
+        _ = try await broker.publish(channel: "app.old", data: Array("1".utf8), policy: Self.ordered)
+        _ = try await broker.publish(channel: "app.watched", data: Array("1".utf8), policy: Self.ordered)
+        await broker.setInterest(true, in: "app.watched")
+        try await Task.sleep(for: .milliseconds(60))
+        _ = try await broker.publish(channel: "app.fresh", data: Array("1".utf8), policy: Self.ordered)
+        broker.prune(idle: .milliseconds(40)) { _ in Self.ordered }
+        #expect(Set(await broker.channels().keys) == ["app.watched", "app.fresh"])
+    }
+}

@@ -5,6 +5,7 @@ struct ChannelHistory {
     let epoch: String
     private(set) var offset: UInt64 = 0
     private(set) var publications = Deque<Publication>()
+    private(set) var lastPublishedAt: ContinuousClock.Instant?
 
     init(epoch: String) {
         self.epoch = epoch
@@ -22,6 +23,7 @@ struct ChannelHistory {
             publishedAt: now
         )
         publications.append(publication)
+        lastPublishedAt = now
         while publications.count > policy.historySize { publications.removeFirst() }
         expire(policy: policy, now: now)
         return publication

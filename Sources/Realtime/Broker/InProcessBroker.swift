@@ -7,6 +7,7 @@ public final class InProcessBroker: Broker {
 
     private struct State {
         var channels: [String: ChannelHistory] = [:]
+        var interested: Set<String> = []
         var deliver: (@Sendable (Publication) -> Void)?
     }
 
@@ -26,7 +27,34 @@ public final class InProcessBroker: Broker {
         state.withLockedValue { $0.deliver = deliver }
     }
 
-    public func setInterest(_ interested: Bool, in channel: String) async {}
+    /// A channel nobody listens to and that never had a publication is forgotten, so subscribing to
+    /// ever new names cannot grow memory.
+    public func setInterest(_ interested: Bool, in channel: String) async {
+        state.withLockedValue { state in
+            if interested {
+                state.interested.insert(channel)
+            } else {
+                state.interested.remove(channel)
+                if state.channels[channel]?.offset == 0 { state.channels[channel] = nil }
+            }
+        }
+    }
+
+    /// Forgets channels with no listeners whose history has expired and that saw no publication
+    /// for `idle`. Until then an expired channel keeps its epoch and offset (a few bytes), so a
+    /// client that missed nothing still recovers. Run periodically.
+    public func prune(idle: Duration, policies: (String) -> ChannelPolicy?) {
+        state.withLockedValue { state in
+            let now = ContinuousClock.now
+            for name in Array(state.channels.keys) where !state.interested.contains(name) {
+                guard let policy = policies(name) else { continue }
+                state.channels[name]!.expire(policy: policy, now: now)
+                let history = state.channels[name]!
+                let quiet = history.lastPublishedAt.map { now - $0 > idle } ?? true
+                if history.publications.isEmpty, quiet { state.channels[name] = nil }
+            }
+        }
+    }
 
     public func publish(channel: String, data: [UInt8], policy: ChannelPolicy) async throws(BrokerError) -> Publication {
         // Delivery happens under the lock so that two concurrent publishers' publications reach
@@ -57,6 +85,8 @@ public final class InProcessBroker: Broker {
             ensureChannel(channel, in: &state)
             state.channels[channel]!.expire(policy: policy, now: .now)
             let history = state.channels[channel]!
+            // Reading must not make a channel exist: only publishing or listening keeps state.
+            if history.offset == 0, !state.interested.contains(channel) { state.channels[channel] = nil }
             return Recovery(position: history.position, publications: history.newest(limit), recovered: nil)
         }
     }
