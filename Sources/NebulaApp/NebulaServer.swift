@@ -46,7 +46,13 @@ public enum NebulaServer {
         let webSocketConfiguration = WebSocketUpgradeChannel.Configuration(
             maxFrameSize: configuration.maxFrameBytes,
             extensions: [
+                // Small windows and memory level: zlib's defaults cost ~120 KiB per connection,
+                // and our messages are small JSON that compresses well within 2 KiB of history.
                 WebSocketExtensionFactory.perMessageDeflate(
+                    clientMaxWindow: 11,
+                    serverMaxWindow: 11,
+                    compressionLevel: 6,
+                    memoryLevel: 3,
                     maxDecompressedFrameSize: configuration.maxFrameBytes,
                     minFrameSizeToCompress: 256
                 ).build()
