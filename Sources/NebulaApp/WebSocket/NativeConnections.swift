@@ -15,7 +15,7 @@ final class NativeSession: ConnectionDelegate {
 
     func connection(_ connection: ConnectionHandler, received message: ByteBuffer, isText: Bool) {
         guard isText else {
-            session.send(Replies.error(id: nil, ProtocolError(.badRequest, "binary frames are not part of protocol v1; send JSON text frames")))
+            session.send(Replies.error(id: nil, .binaryFrame))
             return
         }
         let waiting = commands.enqueue(Array(message.readableBytesView))

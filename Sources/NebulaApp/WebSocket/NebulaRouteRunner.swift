@@ -20,24 +20,15 @@ struct NebulaRouteRunner: WebSocketRouteRunner {
         case .session(let principal):
             let bound = NIOLoopBound(handler, eventLoop: eventLoop)
             let transport = DirectTransport(handler: bound, eventLoop: eventLoop)
-            guard let id = connections.admit() else {
-                transport.close(code: CloseCode.goingAway, reason: ServerShutdown.reason)
+            guard let session = openSession(for: principal, transport: transport) else {
                 handler.delegate = NativeEcho()  // reads the peer's close; sends nothing after ours
                 return
             }
-            let session = Session(id: id, principal: principal, transport: transport)
-            let connections = self.connections
-            let metrics = hub.metrics
-            connections.register(id, transport)
-            metrics.connections.increment()
             let delegateBox = NIOLoopBoundBox<NativeSession?>(nil, eventLoop: eventLoop)
             let commands = CommandQueue(
                 session: session, hub: hub,
                 onDrained: { eventLoop.execute { delegateBox.value?.resumeReading(bound.value) } },
-                onDisconnected: {
-                    connections.remove(id)
-                    metrics.connections.decrement()
-                }
+                onDisconnected: { [self] in closeSession(session) }
             )
             let native = NativeSession(session: session, commands: commands)
             delegateBox.value = native
@@ -45,6 +36,8 @@ struct NebulaRouteRunner: WebSocketRouteRunner {
         }
     }
 
+    /// Serves a compressed connection through Hummingbird's WebSocket handler, which owns the
+    /// deflate streams; a writer task feeds it from the session's queue.
     func run(
         _ route: WebSocketRoute,
         inbound: WebSocketInboundStream,
@@ -53,81 +46,60 @@ struct NebulaRouteRunner: WebSocketRouteRunner {
     ) async throws {
         switch route {
         case .echo:
-            try await echo(inbound: inbound, outbound: outbound)
+            for try await message in inbound.messages(maxSize: maxMessageSize) {
+                switch message {
+                case .text(let text): try await outbound.write(.text(text))
+                case .binary(let bytes): try await outbound.write(.binary(bytes))
+                }
+            }
         case .session(let principal):
-            try await session(for: principal, inbound: inbound, outbound: outbound, connection: connection)
-        }
-    }
-
-    private func session(
-        for principal: Principal,
-        inbound: WebSocketInboundStream,
-        outbound: WebSocketOutboundWriter,
-        connection: ConnectionContext
-    ) async throws {
-        if connection.compressed {
             let transport = CompressingTransport(
                 handler: connection.handler, eventLoop: connection.eventLoop,
                 maxQueueBytes: maxQueueBytes, metrics: hub.metrics
             )
+            guard let session = openSession(for: principal, transport: transport) else {
+                for try await _ in inbound {}
+                return
+            }
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { await transport.runWriter(outbound) }
                 defer { transport.finish() }
-                try await session(for: principal, transport: transport, inbound: inbound, connection: connection)
+                try await serve(session, inbound: inbound)
             }
-        } else {
-            let transport = DirectTransport(handler: connection.handler, eventLoop: connection.eventLoop)
-            try await session(for: principal, transport: transport, inbound: inbound, connection: connection)
         }
     }
 
-    private func session(
-        for principal: Principal,
-        transport: any OutboundTransport,
-        inbound: WebSocketInboundStream,
-        connection: ConnectionContext
-    ) async throws {
-        guard let id = connections.admit() else {
-            // Shutdown began while this socket was upgrading: say so, then let the peer close.
-            transport.close(code: CloseCode.goingAway, reason: ServerShutdown.reason)
-            for try await _ in inbound {}
-            return
-        }
-        let session = Session(id: id, principal: principal, transport: transport)
+    private func serve(_ session: Session, inbound: WebSocketInboundStream) async throws {
         let dispatcher = CommandDispatcher(hub: hub)
-        var logger = connection.logger
-        logger[metadataKey: "session"] = "\(id)"
-        connections.register(id, transport)
-        hub.metrics.connections.increment()
-        logger.debug("session opened", metadata: ["principal": "\(principal)"])
-        defer {
-            connections.remove(id)
-            hub.metrics.connections.decrement()
-        }
         do {
             for try await message in inbound.messages(maxSize: maxMessageSize) {
                 switch message {
-                case .text(let text):
-                    await dispatcher.handle(Array(text.utf8), from: session)
-                case .binary:
-                    session.send(Replies.error(id: nil, ProtocolError(.badRequest, "binary frames are not part of protocol v1; send JSON text frames")))
+                case .text(let text): await dispatcher.handle(Array(text.utf8), from: session)
+                case .binary: session.send(Replies.error(id: nil, .binaryFrame))
                 }
             }
         } catch {
             await hub.disconnect(session)
-            logger.debug("session closed", metadata: ["error": "\(error)"])
+            closeSession(session)
             throw error
         }
         await hub.disconnect(session)
-        logger.debug("session closed")
+        closeSession(session)
     }
 
-    private func echo(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
-        for try await message in inbound.messages(maxSize: maxMessageSize) {
-            switch message {
-            case .text(let text): try await outbound.write(.text(text))
-            case .binary(let bytes): try await outbound.write(.binary(bytes))
-            }
+    /// Registers a new session, or — once shutdown has begun — tells the peer and returns nil.
+    private func openSession(for principal: Principal, transport: any OutboundTransport) -> Session? {
+        guard let id = connections.admit() else {
+            transport.close(code: CloseCode.goingAway, reason: ServerShutdown.reason)
+            return nil
         }
+        connections.register(id, transport)
+        hub.metrics.connections.increment()
+        return Session(id: id, principal: principal, transport: transport)
+    }
+
+    private func closeSession(_ session: Session) {
+        connections.remove(session.id)
+        hub.metrics.connections.decrement()
     }
 }

@@ -41,5 +41,4 @@ struct ConnectionContext: Sendable {
     let handler: NIOLoopBound<ConnectionHandler>
     let eventLoop: any EventLoop
     let logger: Logger
-    let compressed: Bool
 }

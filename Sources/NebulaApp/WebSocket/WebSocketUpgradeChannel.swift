@@ -182,8 +182,7 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
         let connection = ConnectionContext(
             handler: handler,
             eventLoop: asyncChannel.channel.eventLoop,
-            logger: logger,
-            compressed: !accepted.extensions.isEmpty
+            logger: logger
         )
         let runner = self.runner
         let route = accepted.route

@@ -22,4 +22,6 @@ public struct ProtocolError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     public var description: String { "\(code.rawValue): \(message)" }
+
+    public static let binaryFrame = ProtocolError(.badRequest, "binary frames are not part of protocol v1; send JSON text frames")
 }
