@@ -44,3 +44,34 @@ def test_highly_compressible_message_under_limit(shared_server):
         assert r["offset"] == 1
         h = c.result("history", channel="app.compressed2")
         assert h["publications"][0]["data"] == data
+
+
+def test_pushes_to_a_compressed_session_are_deflated(server_factory):
+    """The server really compresses what it sends: a telemetry snapshot (well over the 256-byte
+    threshold) arrives with RSV1 set and inflates (RFC 7692 §7.2.2) to the documented JSON."""
+    import zlib
+
+    s = server_factory(["--telemetry-interval", "200ms"])
+    with RawWS(s.port, offer_deflate=True).connect() as raw:
+        assert "permessage-deflate" in raw.response.header("sec-websocket-extensions", "")
+        raw.send_frame(0x1, json.dumps({"id": 1, "op": "subscribe", "channel": "telemetry.host"}).encode())
+        inflater = zlib.decompressobj(-11)  # the negotiated window: server_max_window_bits=11 or larger
+        compressed_seen = 0
+        for _ in range(6):
+            frame = raw.recv_frame(timeout=5)
+            assert frame.opcode == 0x1, frame
+            if frame.rsv & 0x4:
+                compressed_seen += 1
+                text = inflater.decompress(frame.payload + b"\x00\x00\xff\xff")
+            else:
+                text = frame.payload
+            message = json.loads(text)
+            if "id" in message:
+                assert message["result"]["delivery"] == "latest"
+                if "publication" not in message["result"]:  # no sample taken yet
+                    continue
+                data = message["result"]["publication"]["data"]
+            else:
+                data = message["data"]
+            assert {"cpu", "memory", "filesystems", "network"} <= set(data)
+        assert compressed_seen >= 5, compressed_seen
