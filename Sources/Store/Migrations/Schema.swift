@@ -1,0 +1,70 @@
+/// The schema, as migrations. Later capabilities append theirs (telemetry history, jobs,
+/// conversations, bot state) — the table layout below leaves room for them.
+public enum Schema {
+    public static let migrations: [Migration] = [
+        Migration(version: 1, name: "accounts and sessions") { t in
+            [
+                """
+                CREATE TABLE users (
+                    id \(unsafeRaw: t.serialKey),
+                    username TEXT NOT NULL UNIQUE,
+                    password_hash TEXT NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'operator', 'viewer')),
+                    totp_secret \(unsafeRaw: t.bytes),
+                    created_at \(unsafeRaw: t.timestamp) NOT NULL,
+                    disabled INTEGER NOT NULL DEFAULT 0
+                )
+                """,
+                """
+                CREATE TABLE sessions (
+                    id_hash TEXT PRIMARY KEY,
+                    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    csrf_token TEXT NOT NULL,
+                    created_at \(unsafeRaw: t.timestamp) NOT NULL,
+                    last_seen_at \(unsafeRaw: t.timestamp) NOT NULL,
+                    expires_at \(unsafeRaw: t.timestamp) NOT NULL,
+                    client_address TEXT
+                )
+                """,
+                "CREATE INDEX sessions_user ON sessions (user_id)",
+            ]
+        },
+        Migration(version: 2, name: "API keys, audit log, secrets") { t in
+            [
+                """
+                CREATE TABLE api_keys (
+                    id \(unsafeRaw: t.serialKey),
+                    name TEXT NOT NULL,
+                    key_hash TEXT NOT NULL UNIQUE,
+                    kind TEXT NOT NULL CHECK (kind IN ('api', 'overlay')),
+                    scopes TEXT NOT NULL,
+                    created_by BIGINT REFERENCES users(id) ON DELETE SET NULL,
+                    created_at \(unsafeRaw: t.timestamp) NOT NULL,
+                    expires_at \(unsafeRaw: t.timestamp),
+                    revoked_at \(unsafeRaw: t.timestamp)
+                )
+                """,
+                """
+                CREATE TABLE audit_log (
+                    id \(unsafeRaw: t.serialKey),
+                    at \(unsafeRaw: t.timestamp) NOT NULL,
+                    actor TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    target TEXT,
+                    client_address TEXT,
+                    outcome TEXT NOT NULL,
+                    details TEXT
+                )
+                """,
+                "CREATE INDEX audit_log_at ON audit_log (at)",
+                """
+                CREATE TABLE secrets (
+                    name TEXT PRIMARY KEY,
+                    nonce_and_ciphertext \(unsafeRaw: t.bytes) NOT NULL,
+                    updated_at \(unsafeRaw: t.timestamp) NOT NULL
+                )
+                """,
+            ]
+        },
+    ]
+}
