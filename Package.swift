@@ -54,6 +54,7 @@ let package = Package(
             dependencies: [
                 "Realtime",
                 "Telemetry",
+                "Store",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),

@@ -7,6 +7,7 @@ import NIOPosix
 import Prometheus
 import Realtime
 import ServiceLifecycle
+import Store
 import WSCompression
 import WSCore
 
@@ -21,6 +22,8 @@ public enum NebulaServer {
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         let (authenticator, keySource) = try AdminKeyStore(dataDirectory: configuration.dataDirectory)
             .load(environmentKey: configuration.apiKey)
+
+        let database = try await StoreBootstrap.open(configuration, logger: logger)
 
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
@@ -37,7 +40,7 @@ public enum NebulaServer {
             router.add(middleware: FileMiddleware(web.path, searchForIndexHtml: true, logger: logger))
         }
         OperationsRoutes(
-            hub: hub, telemetry: telemetry, connections: connections, prometheus: prometheus,
+            hub: hub, telemetry: telemetry, connections: connections, database: database, prometheus: prometheus,
             startedAt: .now, version: version
         ).register(on: router)
         APIRoutes(hub: hub, authenticator: authenticator, maxBodyBytes: configuration.maxFrameBytes).register(on: router)
@@ -99,7 +102,13 @@ public enum NebulaServer {
                 logger: logger
             )
         )
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            await database.close()
+            throw error
+        }
+        await database.close()
     }
 }
 

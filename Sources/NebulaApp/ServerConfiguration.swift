@@ -11,6 +11,8 @@ public struct ServerConfiguration: Sendable {
     public var maxQueueBytes = 1 << 20
     public var maxFrameBytes = 64 * 1024
     public var echoEndpoint = false
+    /// `postgres://…` to share state between replicas; nil keeps an SQLite file in the data dir.
+    public var databaseURL: String?
     /// `NEBULA_API_KEY`: the admin key for automation; nil means generate or load one.
     public var apiKey: String?
     /// Event loop threads; one per CPU this process may run on.

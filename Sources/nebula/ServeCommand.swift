@@ -21,6 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Directory for server state (the admin key hash, later the database).")
     var dataDir = "data"
 
+    @Option(help: "PostgreSQL URL (postgres://user:password@host:port/database) to share state between replicas; default: SQLite in --data-dir.")
+    var databaseURL: String?
+
     @Option(help: "Directory with the dashboard's static files (default: the checkout's web/).")
     var webDir: String?
 
@@ -52,6 +55,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard maxQueueBytes >= 4096 else { throw ValidationError("--max-queue-bytes must be at least 4096") }
         guard (1024...(64 << 20)).contains(maxMessageBytes) else { throw ValidationError("--max-message-bytes must be between 1024 and 67108864") }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical") }
+        if let databaseURL, !(databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://")) {
+            throw ValidationError("--database-url must start with postgres:// or postgresql://")
+        }
         if let webDir, !FileManager.default.fileExists(atPath: webDir) {
             throw ValidationError("--web-dir '\(webDir)' does not exist")
         }
@@ -67,6 +73,7 @@ struct ServeCommand: AsyncParsableCommand {
         let logger = Logger(label: "nebula")
         var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: dataDir))
         configuration.host = host
+        configuration.databaseURL = databaseURL
         configuration.port = port
         configuration.webDirectory = webDir.map { URL(fileURLWithPath: $0) } ?? ServerConfiguration.defaultWebDirectory()
         configuration.telemetryInterval = telemetryInterval.duration

@@ -3,6 +3,7 @@ import Hummingbird
 import NIOCore
 import Prometheus
 import Realtime
+import Store
 
 /// `/healthz` for proxies and people, `/metrics` for Prometheus. Neither needs a key: they carry
 /// counts and states, never data.
@@ -10,6 +11,7 @@ struct OperationsRoutes {
     let hub: Hub
     let telemetry: HostTelemetryService
     let connections: ConnectionRegistry
+    let database: any Database
     let prometheus: PrometheusCollectorRegistry
     let startedAt: ContinuousClock.Instant
     let version: String
@@ -42,6 +44,9 @@ struct OperationsRoutes {
         write(broker, into: &w)
         w.raw(",\"telemetry\":")
         write(telemetryHealth, into: &w)
+        w.raw(",\"store\":{\"status\":\"ok\",\"kind\":")
+        w.string(database.dialect.rawValue)
+        w.raw("}")
         w.raw(",\"websocket\":{\"status\":")
         w.string(draining ? "draining" : "ok")
         w.raw(",\"connections\":")

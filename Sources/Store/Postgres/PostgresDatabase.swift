@@ -40,13 +40,17 @@ public final class PostgresDatabase: Database {
                 group.addTask { _ = try await postgres.client.query("SELECT 1", logger: logger) }
                 group.addTask {
                     try await Task.sleep(for: .seconds(5))
-                    throw StoreError.unavailable(backend: "PostgreSQL", reason: "no connection within 5 s")
+                    throw StoreError.unavailable(
+                        backend: "PostgreSQL at \(host):\(components.port ?? 5432)",
+                        reason: "no connection within 5 s: is it running, and are host, port and credentials right?"
+                    )
                 }
                 try await group.next()
                 group.cancelAll()
             }
         } catch {
             await postgres.close()
+            if let error = error as? StoreError { throw error }
             throw .unavailable(backend: "PostgreSQL at \(host):\(components.port ?? 5432)", reason: describe(error))
         }
         return postgres
