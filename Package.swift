@@ -50,6 +50,14 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Accounts",
+            dependencies: [
+                "Store",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "NebulaApp",
             dependencies: [
                 "Realtime",
@@ -80,6 +88,7 @@ let package = Package(
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(name: "AccountsTests", dependencies: ["Accounts"]),
         .testTarget(
             name: "NebulaAppTests",
             dependencies: [

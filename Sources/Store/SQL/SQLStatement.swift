@@ -39,6 +39,13 @@ public struct SQLStatement: Sendable, ExpressibleByStringInterpolation, CustomSt
         }
     }
 
+    /// Joins statements, keeping every bind a bind: for clauses that depend on input.
+    public static func + (lhs: SQLStatement, rhs: SQLStatement) -> SQLStatement {
+        var joined = lhs
+        joined.fragments += rhs.fragments
+        return joined
+    }
+
     public var binds: [SQLValue] {
         fragments.compactMap { if case .bind(let value) = $0 { value } else { nil } }
     }

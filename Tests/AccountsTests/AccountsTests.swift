@@ -1,0 +1,82 @@
+import Testing
+
+@testable import Accounts
+
+@Suite("Passwords")
+struct PasswordHasherTests {
+    // Small parameters keep the suite fast; the format and the comparison are what is tested.
+    let hasher = PasswordHasher(parameters: .init(n: 1 << 10, r: 8, p: 1))
+
+    @Test("hash then verify; wrong passwords fail; salts differ")
+    func roundTrip() throws {
+        let first = try hasher.hash("correct horse battery")
+        let second = try hasher.hash("correct horse battery")
+        #expect(first != second)
+        #expect(first.hasPrefix("scrypt$1024$8$1$"))
+        #expect(try hasher.verify("correct horse battery", against: first))
+        #expect(try !hasher.verify("correct horse battery!", against: first))
+        #expect(try !hasher.verify("", against: first))
+        #expect(!first.contains("correct"))
+    }
+
+    @Test("short passwords and malformed hashes are refused clearly")
+    func refusals() throws {
+        #expect(throws: PasswordHasher.Failure.weakPassword("use at least 10 characters")) { try hasher.hash("short") }
+        for bad in ["", "scrypt$", "bcrypt$1024$8$1$AAAA$AAAA", "scrypt$1000$8$1$AAAA$AAAA", "scrypt$1024$8$1$!!$AAAA"] {
+            #expect(throws: PasswordHasher.Failure.malformedHash) { try hasher.verify("whatever-long", against: bad) }
+        }
+    }
+
+    @Test("weaker stored parameters ask for a rehash")
+    func rehash() throws {
+        let old = try hasher.hash("correct horse battery")
+        #expect(!hasher.needsRehash(old))
+        #expect(PasswordHasher().needsRehash(old))
+    }
+}
+
+@Suite("TOTP (RFC 6238)")
+struct TOTPTests {
+    // RFC 6238 appendix B, SHA-1, 8 digits, secret "12345678901234567890".
+    static let vectors: [(Int64, String)] = [
+        (59, "94287082"), (1_111_111_109, "07081804"), (1_111_111_111, "14050471"),
+        (1_234_567_890, "89005924"), (2_000_000_000, "69279037"), (20_000_000_000, "65353130"),
+    ]
+
+    @Test("the RFC's test vectors")
+    func vectors() {
+        let totp = TOTP(secret: Array("12345678901234567890".utf8), digits: 8)
+        for (time, code) in Self.vectors {
+            #expect(totp.code(at: time) == code, "t=\(time)")
+        }
+    }
+
+    @Test("verify accepts one step of drift, not two, and ignores spaces")
+    func drift() {
+        let totp = TOTP(secret: TOTP.generateSecret())
+        let now: Int64 = 1_732_200_000
+        #expect(totp.verify(totp.code(at: now), at: now))
+        #expect(totp.verify(totp.code(at: now - 30), at: now))
+        #expect(totp.verify(totp.code(at: now + 30), at: now))
+        #expect(!totp.verify(totp.code(at: now - 90), at: now))
+        let code = totp.code(at: now)
+        #expect(totp.verify(String(code.prefix(3)) + " " + String(code.suffix(3)), at: now))
+        #expect(!totp.verify("", at: now))
+        #expect(!totp.verify("12345", at: now))
+    }
+
+    @Test("base32 round-trips and the URI carries the secret")
+    func base32() {
+        #expect(Base32.encode(Array("foobar".utf8)) == "MZXW6YTBOI")
+        #expect(Base32.decode("MZXW6YTBOI") == Array("foobar".utf8))
+        let secret = TOTP.generateSecret()
+        #expect(Base32.decode(Base32.encode(secret)) == secret)
+        let uri = TOTP(secret: secret).provisioningURI(account: "ann")
+        #expect(uri.hasPrefix("otpauth://totp/Nebula%20Command:ann?secret=\(Base32.encode(secret))"))
+    }
+
+    @Test("roles are ordered")
+    func roles() {
+        #expect(Role.admin.allows(.operator) && Role.operator.allows(.viewer) && !Role.viewer.allows(.operator))
+    }
+}

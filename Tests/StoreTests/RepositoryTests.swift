@@ -1,0 +1,52 @@
+import Store
+import Testing
+
+@Suite("Users and audit log")
+struct RepositoryTests {
+    static let hostile = "o'brien\"; DROP TABLE users; --%_\\"
+
+    @Test("users: create, find, update, list; hostile names are data; duplicates refused", arguments: Backend.allCases)
+    func users(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let users = UserRepository(database)
+        let ann = try await users.create(username: "ann", passwordHash: "h1", role: "admin", at: 5)
+        let odd = try await users.create(username: Self.hostile, passwordHash: "h2", role: "viewer")
+        #expect(ann.username == "ann" && ann.role == "admin" && ann.createdAt == 5 && !ann.disabled && ann.totpSecret == nil)
+        #expect(try await users.find(username: Self.hostile) == odd)
+        #expect(try await users.find(id: ann.id) == ann)
+        #expect(try await users.find(username: "nobody") == nil)
+        #expect(try await users.count() == 2)
+        await #expect(throws: StoreError.self) { try await users.create(username: "ann", passwordHash: "x", role: "viewer") }
+        await #expect(throws: StoreError.self) { try await users.create(username: "eve", passwordHash: "x", role: "superuser") }
+
+        try await users.setPasswordHash("h3", for: ann.id)
+        try await users.setRole("operator", for: ann.id)
+        try await users.setTOTPSecret([1, 2, 3], for: ann.id)
+        try await users.setDisabled(true, for: ann.id)
+        let changed = try #require(try await users.find(id: ann.id))
+        #expect(changed.passwordHash == "h3" && changed.role == "operator" && changed.totpSecret == [1, 2, 3] && changed.disabled)
+        #expect(try await users.all().map(\.username) == ["ann", Self.hostile])
+    }
+
+    @Test("audit log: append and filter, newest first, filters bound", arguments: Backend.allCases)
+    func audit(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let log = AuditLogRepository(database)
+        try await log.append(AuditEntry(at: 10, actor: "ann", action: "login", clientAddress: "127.0.0.1", outcome: "ok"))
+        try await log.append(AuditEntry(at: 20, actor: "bob", action: "login", outcome: "denied", details: "wrong password"))
+        try await log.append(AuditEntry(at: 30, actor: "ann", action: "key.create", target: "ci", outcome: "ok"))
+        try await log.append(AuditEntry(at: 40, actor: Self.hostile, action: "login", outcome: "denied"))
+        #expect(try await log.entries().map(\.at) == [40, 30, 20, 10])
+        #expect(try await log.entries(.init(actor: "ann")).map(\.action) == ["key.create", "login"])
+        #expect(try await log.entries(.init(action: "login", since: 15, until: 35)).map(\.actor) == ["bob"])
+        #expect(try await log.entries(.init(actor: Self.hostile)).map(\.at) == [40])
+        #expect(try await log.entries(.init(actor: "' OR '1'='1")).isEmpty)
+        #expect(try await log.entries(.init(limit: 2)).count == 2)
+        let bob = try #require(try await log.entries(.init(actor: "bob")).first)
+        #expect(bob.details == "wrong password" && bob.target == nil && bob.clientAddress == nil && bob.outcome == "denied")
+    }
+}
