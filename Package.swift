@@ -63,6 +63,7 @@ let package = Package(
                 "Realtime",
                 "Telemetry",
                 "Store",
+                "Accounts",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),

@@ -8,6 +8,7 @@ import Prometheus
 import Realtime
 import ServiceLifecycle
 import Store
+import Accounts
 import WSCompression
 import WSCore
 
@@ -20,10 +21,12 @@ public enum NebulaServer {
     /// needs (where to open it, a freshly generated key).
     public static func run(_ configuration: ServerConfiguration, logger: Logger, announce: @escaping @Sendable (String) -> Void) async throws {
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
-        let (authenticator, keySource) = try AdminKeyStore(dataDirectory: configuration.dataDirectory)
+        let (adminKey, keySource) = try AdminKeyStore(dataDirectory: configuration.dataDirectory)
             .load(environmentKey: configuration.apiKey)
 
         let database = try await StoreBootstrap.open(configuration, logger: logger)
+        let keys = APIKeyService(database: database)
+        let authenticator = ChainedAuthenticator(authenticators: [adminKey, StoredKeyAuthenticator(keys: keys, logger: logger)])
 
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
@@ -44,6 +47,7 @@ public enum NebulaServer {
             startedAt: .now, version: version
         ).register(on: router)
         APIRoutes(hub: hub, authenticator: authenticator, maxBodyBytes: configuration.maxFrameBytes).register(on: router)
+        KeyRoutes(keys: keys, audit: AuditLogRepository(database), authenticator: authenticator).register(on: router)
         webSocketRoutes.register(on: router)
 
         let webSocketConfiguration = WebSocketUpgradeChannel.Configuration(

@@ -50,3 +50,28 @@ struct RepositoryTests {
         #expect(bob.details == "wrong password" && bob.target == nil && bob.clientAddress == nil && bob.outcome == "denied")
     }
 }
+
+@Suite("API keys")
+struct APIKeyRepositoryTests {
+    @Test("create, find by hash, list newest first, revoke once, expiry", arguments: Backend.allCases)
+    func keys(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let keys = APIKeyRepository(database)
+        let ci = try await keys.create(name: "ci; DROP TABLE api_keys", keyHash: "h1", kind: "api", scopes: "read publish:app", createdBy: nil, expiresAt: 1_000, at: 10)
+        let obs = try await keys.create(name: "obs", keyHash: "h2", kind: "overlay", scopes: "read", createdBy: nil, expiresAt: nil, at: 20)
+        #expect(try await keys.find(keyHash: "h1") == ci)
+        #expect(try await keys.find(keyHash: "nope") == nil)
+        #expect(try await keys.all().map(\.name) == ["obs", "ci; DROP TABLE api_keys"])
+        #expect(ci.isActive(at: 999) && !ci.isActive(at: 1_000))
+        #expect(obs.isActive(at: Int64.max - 1))
+        await #expect(throws: StoreError.self) { try await keys.create(name: "dup", keyHash: "h1", kind: "api", scopes: "read", createdBy: nil, expiresAt: nil) }
+        await #expect(throws: StoreError.self) { try await keys.create(name: "bad", keyHash: "h3", kind: "root", scopes: "read", createdBy: nil, expiresAt: nil) }
+        #expect(try await keys.revoke(id: obs.id, at: 30))
+        #expect(try await !keys.revoke(id: obs.id, at: 40))
+        #expect(try await !keys.revoke(id: 999_999))
+        let revoked = try #require(try await keys.find(id: obs.id))
+        #expect(revoked.revokedAt == 30 && !revoked.isActive(at: 31))
+    }
+}

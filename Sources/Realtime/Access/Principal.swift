@@ -5,18 +5,36 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     public enum Scope: Sendable, Hashable {
         /// Subscribe and read history on readable channels.
         case read
-        /// Publish to client-publishable families (`publish:<family>` keys later narrow this).
+        /// Publish to every client-publishable family.
         case publish
+        /// Publish to the client-publishable channels whose first name segment is this (`publish:app`).
+        case publishFamily(String)
         /// Everything, including what later issues add.
         case admin
     }
 
     public let id: String
     public let scopes: Set<Scope>
+    /// When set, only channels starting with one of these prefixes are visible (overlay keys: `overlay.`).
+    public let channelPrefixes: [String]?
 
-    public init(id: String, scopes: Set<Scope>) {
+    public init(id: String, scopes: Set<Scope>, channelPrefixes: [String]? = nil) {
         self.id = id
         self.scopes = scopes
+        self.channelPrefixes = channelPrefixes
+    }
+
+    /// Whether the channel is within this principal's reach at all.
+    public func canSee(_ channel: String) -> Bool {
+        channelPrefixes.map { prefixes in prefixes.contains { channel.hasPrefix($0) } } ?? true
+    }
+
+    /// Whether the principal may publish to a client-publishable channel.
+    public func canPublish(to channel: String) -> Bool {
+        guard canSee(channel) else { return false }
+        if has(.publish) { return true }
+        let family = channel.split(separator: ".", maxSplits: 1).first.map(String.init) ?? channel
+        return scopes.contains(.publishFamily(family))
     }
 
     public func has(_ scope: Scope) -> Bool {

@@ -15,10 +15,10 @@ public enum AccessRule: String, Sendable {
     /// Only the server's own producers.
     case server
 
-    func allows(_ principal: Principal) -> Bool {
+    func allows(_ principal: Principal, on channel: String) -> Bool {
         switch self {
-        case .read: principal.has(.read)
-        case .publish: principal.has(.publish)
+        case .read: principal.has(.read) && principal.canSee(channel)
+        case .publish: principal.canPublish(to: channel)
         case .server: principal == .server
         }
     }

@@ -39,7 +39,7 @@ public final class Hub: Sendable {
         reply: @Sendable (DeliveryMode, Recovery) -> OutboundMessage
     ) async throws(ProtocolError) {
         let family = try registry.family(for: channel)
-        guard family.policy.subscribe.allows(session.principal) else {
+        guard family.policy.subscribe.allows(session.principal, on: channel) else {
             throw ProtocolError(.forbidden, "this key may not subscribe to '\(channel)'")
         }
         guard !session.isSubscribed(to: channel) else {
@@ -78,7 +78,7 @@ public final class Hub: Sendable {
     @discardableResult
     public func publish(_ data: JSONValue, to channel: String, by principal: Principal) async throws(ProtocolError) -> StreamPosition {
         let family = try registry.family(for: channel)
-        guard family.policy.publish.allows(principal) else {
+        guard family.policy.publish.allows(principal, on: channel) else {
             let who = family.policy.publish == .server ? "only the server publishes to" : "this key may not publish to"
             throw ProtocolError(.forbidden, "\(who) '\(channel)'")
         }
@@ -94,7 +94,7 @@ public final class Hub: Sendable {
 
     public func history(of channel: String, limit: Int?, for principal: Principal) async throws(ProtocolError) -> Recovery {
         let family = try registry.family(for: channel)
-        guard family.policy.subscribe.allows(principal) else {
+        guard family.policy.subscribe.allows(principal, on: channel) else {
             throw ProtocolError(.forbidden, "this key may not read '\(channel)'")
         }
         let size = family.policy.historySize

@@ -1,0 +1,80 @@
+import Crypto
+import Foundation
+import Store
+
+/// Creates, checks and revokes API and overlay keys. Keys are 256-bit random strings shown once;
+/// only their SHA-256 is stored (they are not passwords: a fast hash of a random key is safe).
+public struct APIKeyService: Sendable {
+    public enum Kind: String, Sendable {
+        case api
+        /// Read-only, limited to `overlay.*` channels: safe to paste into an OBS browser source URL.
+        case overlay
+    }
+
+    public struct Created: Sendable {
+        public let key: String
+        public let record: APIKeyRecord
+    }
+
+    /// A key that authenticated, with what it may do.
+    public struct Grant: Sendable, Equatable {
+        public let keyID: Int64
+        public let name: String
+        public let kind: Kind
+        public let scopes: [APIScope]
+    }
+
+    let repository: APIKeyRepository
+
+    public init(database: any Database) {
+        self.repository = APIKeyRepository(database)
+    }
+
+    public static func hash(_ key: String) -> String {
+        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    public static func generateKey(kind: Kind) -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
+        let body = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        return (kind == .overlay ? "nbo_" : "nbk_") + body
+    }
+
+    public func create(name: String, kind: Kind, scopes: [APIScope], expiresAt: Int64?, createdBy: Int64?) async throws -> Created {
+        let effective = kind == .overlay ? [APIScope.read] : scopes
+        let key = Self.generateKey(kind: kind)
+        let record = try await repository.create(
+            name: name, keyHash: Self.hash(key), kind: kind.rawValue,
+            scopes: effective.map(\.description).joined(separator: " "), createdBy: createdBy, expiresAt: expiresAt
+        )
+        return Created(key: key, record: record)
+    }
+
+    /// The grant of an active key, or nil (unknown, revoked or expired).
+    public func authenticate(_ key: String, at time: Int64 = Clock.nowMilliseconds()) async throws -> Grant? {
+        guard !key.isEmpty, let record = try await repository.find(keyHash: Self.hash(key)), record.isActive(at: time) else { return nil }
+        return grant(record)
+    }
+
+    /// Whether the key behind a grant is still usable; sessions re-check this while they live.
+    public func isActive(keyID: Int64, at time: Int64 = Clock.nowMilliseconds()) async throws -> Bool {
+        try await repository.find(id: keyID)?.isActive(at: time) ?? false
+    }
+
+    public func list() async throws -> [APIKeyRecord] {
+        try await repository.all()
+    }
+
+    public func revoke(id: Int64) async throws -> Bool {
+        try await repository.revoke(id: id)
+    }
+
+    func grant(_ record: APIKeyRecord) -> Grant {
+        Grant(
+            keyID: record.id, name: record.name, kind: Kind(rawValue: record.kind) ?? .api,
+            scopes: record.scopes.split(separator: " ").compactMap { APIScope(String($0)) }
+        )
+    }
+}
