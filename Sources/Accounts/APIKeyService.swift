@@ -63,6 +63,11 @@ public struct APIKeyService: Sendable {
         try await repository.find(id: keyID)?.isActive(at: time) ?? false
     }
 
+    /// Ids of keys revoked or expired in `(since, now]`, for cutting off live sessions.
+    public func deactivated(since: Int64, now: Int64) async throws -> [Int64] {
+        try await repository.deactivated(since: since, now: now)
+    }
+
     public func list() async throws -> [APIKeyRecord] {
         try await repository.all()
     }

@@ -97,6 +97,7 @@ public enum NebulaServer {
                 services: [
                     .init(service: app),
                     .init(service: telemetry),
+                    .init(service: RevocationWatcher(keys: keys, connections: connections, interval: .milliseconds(250), logger: logger)),
                     .init(service: BrokerMaintenance(broker: broker, registry: hub.registry, interval: .seconds(60))),
                     // Last in the list, so first to shut down: it closes WebSockets with 1001
                     // before the HTTP server stops.

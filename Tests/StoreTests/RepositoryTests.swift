@@ -73,5 +73,10 @@ struct APIKeyRepositoryTests {
         #expect(try await !keys.revoke(id: 999_999))
         let revoked = try #require(try await keys.find(id: obs.id))
         #expect(revoked.revokedAt == 30 && !revoked.isActive(at: 31))
+        // What stopped working in a window: the revocation at 30 and the expiry at 1,000.
+        #expect(try await keys.deactivated(since: 0, now: 29) == [])
+        #expect(try await keys.deactivated(since: 25, now: 35) == [obs.id])
+        #expect(try await Set(keys.deactivated(since: 30, now: 1_000)) == [obs.id, ci.id])
+        #expect(try await keys.deactivated(since: 1_001, now: 5_000) == [])
     }
 }

@@ -95,3 +95,17 @@ def test_key_changes_are_audited_and_keys_survive_restarts(server_factory, tmp_p
         hashes = [row[0] for row in db.execute("SELECT key_hash FROM api_keys")]
     assert actions == ["key.create", "key.revoke"]
     assert created["key"] not in hashes and all(len(h) == 64 for h in hashes)
+
+
+def test_revoked_key_loses_a_live_connection_within_a_second(server):
+    created = _create(server, name="live", scopes=["read"]).json()["result"]
+    raw = RawWS(server.port, key=created["key"]).connect()
+    raw.send_json({"id": 1, "op": "subscribe", "channel": "app.live"})
+    assert raw.recv_json()["id"] == 1
+    with server.ws() as admin_client:  # the admin's own connection must stay
+        started = time.monotonic()
+        assert server.http("DELETE", f"/api/v1/keys/{created['id']}").status == 200
+        info = raw.wait_close(timeout=3)
+        assert time.monotonic() - started < 1.5, time.monotonic() - started
+        assert info.code == 4003 and info.reason == "key revoked or expired", info
+        assert admin_client.request("ping")["result"] == {}

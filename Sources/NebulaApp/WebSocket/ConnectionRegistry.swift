@@ -7,6 +7,7 @@ import Realtime
 final class ConnectionRegistry: Sendable {
     private struct State {
         var transports: [UInt64: any OutboundTransport] = [:]
+        var principals: [UInt64: Principal] = [:]
         var nextID: UInt64 = 1
         var draining = false
     }
@@ -26,12 +27,28 @@ final class ConnectionRegistry: Sendable {
 
     var count: Int { state.withLockedValue { $0.transports.count } }
 
-    func register(_ id: UInt64, _ transport: any OutboundTransport) {
-        state.withLockedValue { $0.transports[id] = transport }
+    func register(_ id: UInt64, _ transport: any OutboundTransport, principal: Principal) {
+        state.withLockedValue {
+            $0.transports[id] = transport
+            $0.principals[id] = principal
+        }
     }
 
     func remove(_ id: UInt64) {
-        state.withLockedValue { _ = $0.transports.removeValue(forKey: id) }
+        state.withLockedValue {
+            $0.transports.removeValue(forKey: id)
+            $0.principals.removeValue(forKey: id)
+        }
+    }
+
+    /// Closes the connections of principals matching `predicate`; returns how many.
+    @discardableResult
+    func close(where predicate: (Principal) -> Bool, code: UInt16, reason: String) -> Int {
+        let transports = state.withLockedValue { state in
+            state.principals.filter { predicate($0.value) }.compactMap { state.transports[$0.key] }
+        }
+        for transport in transports { transport.close(code: code, reason: reason) }
+        return transports.count
     }
 
     /// Refuses new connections and asks every open one to close.

@@ -93,7 +93,7 @@ struct NebulaRouteRunner: WebSocketRouteRunner {
             transport.close(code: CloseCode.goingAway, reason: ServerShutdown.reason)
             return nil
         }
-        connections.register(id, transport)
+        connections.register(id, transport, principal: principal)
         hub.metrics.connections.increment()
         return Session(id: id, principal: principal, transport: transport)
     }

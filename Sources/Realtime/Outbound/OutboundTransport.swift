@@ -21,4 +21,5 @@ public enum CloseCode {
     public static let messageTooBig: UInt16 = 1009
     public static let internalError: UInt16 = 1011
     public static let slowConsumer: UInt16 = 4008
+    public static let credentialsRevoked: UInt16 = 4003
 }

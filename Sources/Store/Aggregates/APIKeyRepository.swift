@@ -62,6 +62,15 @@ public struct APIKeyRepository: Sendable {
         return true
     }
 
+    /// Keys that stopped being usable in `[since, now]`: revoked then, or expired then.
+    public func deactivated(since: Int64, now: Int64) async throws(StoreError) -> [Int64] {
+        try await database.query("""
+            SELECT id FROM api_keys
+            WHERE (revoked_at IS NOT NULL AND revoked_at >= \(bind: since) AND revoked_at <= \(bind: now))
+               OR (expires_at IS NOT NULL AND expires_at >= \(bind: since) AND expires_at <= \(bind: now))
+            """).compactMap { $0["id"].int64 }
+    }
+
     static func record(_ row: SQLRow) throws(StoreError) -> APIKeyRecord {
         APIKeyRecord(
             id: try row.int("id"),
