@@ -4,7 +4,7 @@ enum EnvironmentDefaults {
     static let options = ["host", "port", "data-dir", "database-url", "web-dir", "telemetry-interval", "ping-interval", "max-queue-bytes", "max-message-bytes", "threads", "log-level"]
     static let flags = ["echo-endpoint"]
 
-    static func arguments(from environment: [String: String]) -> [String] {
+    static func arguments(from environment: [String: String], options: [String] = options, flags: [String] = flags) -> [String] {
         var arguments: [String] = []
         for option in options {
             if let value = environment[variableName(option)], !value.isEmpty {

@@ -7,14 +7,17 @@ struct Nebula: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nebula",
         abstract: "Nebula Command: a self-hosted command center for your homelab.",
-        subcommands: [ServeCommand.self]
+        subcommands: [ServeCommand.self, UserCommand.self]
     )
 
     /// Parses with environment defaults, and reports usage errors as one line with exit code 2.
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
+        let environment = ProcessInfo.processInfo.environment
         if arguments.first == "serve" {
-            arguments.insert(contentsOf: EnvironmentDefaults.arguments(from: ProcessInfo.processInfo.environment), at: 1)
+            arguments.insert(contentsOf: EnvironmentDefaults.arguments(from: environment), at: 1)
+        } else if arguments.starts(with: ["user", "create"]) {
+            arguments.insert(contentsOf: EnvironmentDefaults.arguments(from: environment, options: ["data-dir", "database-url"], flags: []), at: 2)
         }
         let command: any ParsableCommand
         do {
