@@ -80,3 +80,24 @@ struct TOTPTests {
         #expect(Role.admin.allows(.operator) && Role.operator.allows(.viewer) && !Role.viewer.allows(.operator))
     }
 }
+
+@Suite("Login throttle")
+struct LoginThrottleTests {
+    @Test("free attempts, then doubling lockouts, capped; success resets")
+    func lockouts() {
+        let throttle = LoginThrottle(configuration: .init(freeAttempts: 3, baseLockoutMilliseconds: 1_000, maxLockoutMilliseconds: 4_000))
+        #expect(throttle.fail("user:ann", now: 0) == nil)
+        #expect(throttle.fail("user:ann", now: 1) == nil)
+        #expect(throttle.retryAfter("user:ann", now: 2) == nil)
+        #expect(throttle.fail("user:ann", now: 2) == 1_000)
+        #expect(throttle.retryAfter("user:ann", now: 500) == 502)
+        #expect(throttle.retryAfter("user:ann", now: 1_002) == nil)
+        #expect(throttle.fail("user:ann", now: 1_002) == 2_000)
+        #expect(throttle.fail("user:ann", now: 3_002) == 4_000)
+        #expect(throttle.fail("user:ann", now: 7_002) == 4_000)
+        #expect(throttle.retryAfter("ip:10.0.0.1", now: 0) == nil)
+        throttle.succeed("user:ann")
+        #expect(throttle.retryAfter("user:ann", now: 7_003) == nil)
+        #expect(throttle.fail("user:ann", now: 7_003) == nil)
+    }
+}

@@ -80,3 +80,35 @@ struct APIKeyRepositoryTests {
         #expect(try await keys.deactivated(since: 1_001, now: 5_000) == [])
     }
 }
+
+@Suite("Sessions")
+struct SessionRepositoryTests {
+    @Test("create, find, touch, delete, logout everywhere, prune", arguments: Backend.allCases)
+    func sessions(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let ann = try await UserRepository(database).create(username: "ann", passwordHash: "h", role: "admin")
+        let sessions = SessionRepository(database)
+        func session(_ id: String, seen: Int64, expires: Int64) -> SessionRecord {
+            SessionRecord(idHash: id, userID: ann.id, csrfToken: "csrf-\(id)", createdAt: 0, lastSeenAt: seen, expiresAt: expires, clientAddress: "127.0.0.1")
+        }
+        try await sessions.create(session("a", seen: 0, expires: 10_000))
+        try await sessions.create(session("b", seen: 0, expires: 10_000))
+        try await sessions.create(session("c", seen: 0, expires: 100))
+        #expect(try await sessions.find(idHash: "a") == session("a", seen: 0, expires: 10_000))
+        try await sessions.touch(idHash: "a", at: 900)
+        #expect(try await sessions.find(idHash: "a")?.lastSeenAt == 900)
+        try await sessions.prune(now: 1_000, idle: 500)  // c expired, b idle since 0
+        #expect(try await sessions.find(idHash: "b") == nil)
+        #expect(try await sessions.find(idHash: "c") == nil)
+        #expect(try await sessions.find(idHash: "a") != nil)
+        try await sessions.create(session("d", seen: 1_000, expires: 10_000))
+        #expect(try await sessions.deleteAll(userID: ann.id) == 2)
+        #expect(try await sessions.find(idHash: "a") == nil)
+        // Deleting a user ends their sessions (foreign key cascade).
+        try await sessions.create(session("e", seen: 1_000, expires: 10_000))
+        try await database.execute("DELETE FROM users WHERE id = \(bind: ann.id)")
+        #expect(try await sessions.find(idHash: "e") == nil)
+    }
+}
