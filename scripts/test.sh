@@ -29,9 +29,12 @@ fi
 tail -1 /tmp/nebula-build.log
 
 step "swift unit tests"
-swift test --skip-build 2>&1 | tee /tmp/nebula-swift-test.log | grep -E 'passed|failed|error:' | tail -5
+swift test --skip-build >/tmp/nebula-swift-test.log 2>&1
+swift_status=$?
+grep -E '(✔|✘) Test run with|recorded an issue' /tmp/nebula-swift-test.log | tail -20
 p=$(grep -Eo 'Test run with [0-9]+ tests? in [0-9]+ suites? passed' /tmp/nebula-swift-test.log | grep -Eo '[0-9]+' | head -1)
-if grep -qE 'Test run with .* failed|error:' /tmp/nebula-swift-test.log || [[ -z $p ]]; then
+if ((swift_status != 0)) || [[ -z $p ]]; then
+  tail -40 /tmp/nebula-swift-test.log
   failed=$((failed + 1)); failures+=("swift unit tests")
 else
   passed=$((passed + p))

@@ -26,7 +26,11 @@ public enum NebulaServer {
 
         let database = try await StoreBootstrap.open(configuration, logger: logger)
         let keys = APIKeyService(database: database)
-        let authenticator = ChainedAuthenticator(authenticators: [adminKey, StoredKeyAuthenticator(keys: keys, logger: logger)])
+        let sessionPolicy = SessionService.Policy()
+        let sessions = SessionService(database: database, policy: sessionPolicy)
+        let authenticator = ChainedAuthenticator(authenticators: [
+            adminKey, StoredKeyAuthenticator(keys: keys, logger: logger), SessionAuthenticator(sessions: sessions, logger: logger),
+        ])
 
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
@@ -37,7 +41,7 @@ public enum NebulaServer {
         let telemetry = HostTelemetryService(hub: hub, interval: configuration.telemetryInterval, logger: logger)
         let webSocketRoutes = WebSocketRoutes(authenticator: authenticator, connections: connections, echoEnabled: configuration.echoEndpoint)
 
-        let router = Router()
+        let router = Router(context: NebulaRequestContext.self)
         router.add(middleware: AccessLogMiddleware(logger: logger))
         if let web = configuration.webDirectory {
             router.add(middleware: FileMiddleware(web.path, searchForIndexHtml: true, logger: logger))
@@ -48,6 +52,7 @@ public enum NebulaServer {
         ).register(on: router)
         APIRoutes(hub: hub, authenticator: authenticator, maxBodyBytes: configuration.maxFrameBytes).register(on: router)
         KeyRoutes(keys: keys, audit: AuditLogRepository(database), authenticator: authenticator).register(on: router)
+        AuthRoutes(sessions: sessions, authenticator: authenticator, policy: sessionPolicy).register(on: router)
         webSocketRoutes.register(on: router)
 
         let webSocketConfiguration = WebSocketUpgradeChannel.Configuration(
@@ -119,7 +124,7 @@ public enum NebulaServer {
 
 /// One structured log line per HTTP request, at debug level.
 struct AccessLogMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = NebulaRequestContext
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -1,3 +1,4 @@
+import Logging
 import Store
 import Testing
 
@@ -145,7 +146,9 @@ struct SQLExecutionTests {
 
     @Test("an unreachable PostgreSQL is a clear error")
     func unreachable() async {
-        await #expect(throws: StoreError.self) { try await PostgresDatabase.connect(url: "postgres://nebula:secret@127.0.0.1:1/nebula") }
+        var quiet = Logger(label: "test")
+        quiet.logLevel = .critical
+        await #expect(throws: StoreError.self) { try await PostgresDatabase.connect(url: "postgres://nebula:secret@127.0.0.1:1/nebula", logger: quiet) }
         await #expect(throws: StoreError.invalidURL("mysql://x")) { try await PostgresDatabase.connect(url: "mysql://x") }
     }
 }

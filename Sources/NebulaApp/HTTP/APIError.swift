@@ -7,6 +7,7 @@ struct APIError: HTTPResponseError {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    var retryAfterSeconds: Int64?
 
     init(_ status: HTTPResponse.Status, code: String, _ message: String) {
         self.status = status
@@ -40,6 +41,7 @@ struct APIError: HTTPResponseError {
         writer.raw("}}")
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
     }
 }

@@ -8,7 +8,7 @@ struct APIRoutes {
     let authenticator: any Authenticator
     let maxBodyBytes: Int
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<NebulaRequestContext>) {
         let api = router.group("api/v1")
         api.post("publish") { request, _ in try await publish(request) }
         api.get("channels") { request, _ in try await channels(request) }

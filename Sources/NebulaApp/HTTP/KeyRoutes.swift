@@ -12,7 +12,7 @@ struct KeyRoutes {
     let audit: AuditLogRepository
     let authenticator: any Authenticator
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<NebulaRequestContext>) {
         let group = router.group("api/v1/keys")
         group.post { request, context in try await create(request, context: context) }
         group.get { request, _ in try await list(request) }
@@ -25,7 +25,7 @@ struct KeyRoutes {
         return principal
     }
 
-    private func create(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    private func create(_ request: Request, context: NebulaRequestContext) async throws -> Response {
         let principal = try await admin(request)
         var request = request
         let body = try await request.collectBody(upTo: 16 * 1024)
@@ -85,7 +85,7 @@ struct KeyRoutes {
         return .json(w.bytes)
     }
 
-    private func revoke(_ request: Request, context: BasicRequestContext) async throws -> Response {
+    private func revoke(_ request: Request, context: NebulaRequestContext) async throws -> Response {
         let principal = try await admin(request)
         guard let id = context.parameters.get("id").flatMap(Int64.init) else {
             throw APIError(.badRequest, code: "bad_request", "the key id must be an integer")

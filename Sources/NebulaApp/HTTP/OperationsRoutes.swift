@@ -16,7 +16,7 @@ struct OperationsRoutes {
     let startedAt: ContinuousClock.Instant
     let version: String
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<NebulaRequestContext>) {
         router.get("healthz") { _, _ in await health() }
         router.get("metrics") { _, _ in
             Response(

@@ -1,10 +1,15 @@
+import HTTPTypes
 import Hummingbird
 import Realtime
 
 extension Request {
     /// The principal behind this request, or the contract's 401.
     func principal(using authenticator: any Authenticator) async throws -> Principal {
-        let credentials = Credentials(authorization: headers[.authorization], uri: uri.description)
+        var credentials = Credentials(authorization: headers[.authorization], uri: uri.description)
+        credentials.addBrowserContext(
+            cookie: headers[.cookie], csrfToken: headers[HTTPField.Name("X-CSRF-Token")!], origin: headers[.origin],
+            host: head.authority, method: method.rawValue, isWebSocket: false
+        )
         guard let principal = await authenticator.authenticate(credentials) else { throw APIError.unauthorized }
         return principal
     }

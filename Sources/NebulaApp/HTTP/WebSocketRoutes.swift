@@ -17,7 +17,11 @@ struct WebSocketRoutes: WebSocketUpgradePolicy {
         guard method == .GET else {
             return .failure(UpgradeRefusal(status: .methodNotAllowed, code: "bad_request", message: "WebSocket upgrades use GET"))
         }
-        let credentials = Credentials(authorization: headers.first(name: "authorization"), uri: uri)
+        var credentials = Credentials(authorization: headers.first(name: "authorization"), uri: uri)
+        credentials.addBrowserContext(
+            cookie: headers.first(name: "cookie"), csrfToken: nil, origin: headers.first(name: "origin"),
+            host: headers.first(name: "host"), method: "GET", isWebSocket: true
+        )
         guard let principal = await authenticator.authenticate(credentials) else {
             return .failure(UpgradeRefusal(status: .unauthorized, code: "unauthorized", message: APIError.unauthorized.message))
         }
@@ -27,7 +31,7 @@ struct WebSocketRoutes: WebSocketUpgradePolicy {
         return .success(route == "/ws" ? .session(principal) : .echo(principal))
     }
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: Router<NebulaRequestContext>) {
         router.get("ws") { request, _ in try await refuse(request) }
         if echoEnabled {
             router.get("ws/echo") { request, _ in try await refuse(request) }
