@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import Store
 
 /// Creates, checks and revokes API and overlay keys. Keys are 256-bit random strings shown once;
@@ -31,15 +29,11 @@ public struct APIKeyService: Sendable {
     }
 
     public static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        SecretToken.digestHex(key)
     }
 
     public static func generateKey(kind: Kind) -> String {
-        var bytes = [UInt8](repeating: 0, count: 32)
-        for i in bytes.indices { bytes[i] = UInt8.random(in: 0...255) }
-        let body = Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-        return (kind == .overlay ? "nbo_" : "nbk_") + body
+        SecretToken.generate(prefix: kind == .overlay ? "nbo_" : "nbk_")
     }
 
     public func create(name: String, kind: Kind, scopes: [APIScope], expiresAt: Int64?, createdBy: Int64?) async throws -> Created {

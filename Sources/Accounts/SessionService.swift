@@ -1,5 +1,3 @@
-import Crypto
-import Foundation
 import Store
 
 /// Password (and TOTP) login, server-side sessions and logout. The cookie carries a random token;
@@ -110,12 +108,10 @@ public struct SessionService: Sendable {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SecretToken.digestHex(token)
     }
 
     static func randomToken() -> String {
-        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        SecretToken.generate()
     }
 }

@@ -1,4 +1,4 @@
-import Crypto
+import Accounts
 import Foundation
 
 /// Where the admin key comes from: the environment, or a key generated once whose hash lives in
@@ -56,12 +56,7 @@ struct AdminKeyStore {
     }
 
     static func generateKey() -> String {
-        let bytes = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-        let base64 = bytes.base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-        return "nbk_" + base64
+        SecretToken.generate(prefix: "nbk_")
     }
 
     static func decodeHex(_ text: String) -> [UInt8]? {
