@@ -32,17 +32,23 @@ struct APIError: HTTPResponseError {
         "missing or wrong API key: send 'Authorization: Bearer <key>' or '?token=<key>'"
     )
 
-    func response(from request: Request, context: some RequestContext) throws -> Response {
+    /// `{"error": {"code": ..., "message": ...}}`, the one error body of the HTTP API.
+    static func body(code: String, message: String) -> [UInt8] {
         var writer = JSONWriter()
         writer.raw("{\"error\":{\"code\":")
         writer.string(code)
         writer.raw(",\"message\":")
         writer.string(message)
         writer.raw("}}")
+        return writer.bytes
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let bytes = Self.body(code: code, message: message)
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if let retryAfterSeconds { headers[.retryAfter] = "\(retryAfterSeconds)" }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 }
 

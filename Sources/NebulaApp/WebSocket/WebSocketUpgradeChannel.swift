@@ -155,18 +155,13 @@ struct WebSocketUpgradeChannel: ServerChildChannel, HTTPChannelHandler {
     /// Answers a refused upgrade and closes: the request was consumed by the upgrade attempt, so
     /// the router never sees it.
     private func writeRefusal(_ refusal: UpgradeRefusal, to http: NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>, logger: Logger) async {
-        var body = JSONWriter()
-        body.raw("{\"error\":{\"code\":")
-        body.string(refusal.code)
-        body.raw(",\"message\":")
-        body.string(refusal.message)
-        body.raw("}}")
-        var fields: HTTPFields = [.connection: "close", .contentType: "application/json; charset=utf-8", .contentLength: "\(body.bytes.count)"]
+        let body = APIError.body(code: refusal.code, message: refusal.message)
+        var fields: HTTPFields = [.connection: "close", .contentType: "application/json; charset=utf-8", .contentLength: "\(body.count)"]
         if refusal.status == .unauthorized { fields[.wwwAuthenticate] = "Bearer" }
         let head = HTTPResponse(status: .init(code: Int(refusal.status.code)), headerFields: fields)
         do {
             try await http.executeThenClose { _, outbound in
-                try await outbound.write(contentsOf: [.head(head), .body(ByteBuffer(bytes: body.bytes)), .end(nil)])
+                try await outbound.write(contentsOf: [.head(head), .body(ByteBuffer(bytes: body)), .end(nil)])
             }
         } catch {
             logger.debug("could not answer a refused upgrade", metadata: ["error": "\(error)"])
