@@ -89,7 +89,7 @@ let package = Package(
         ),
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
-        .testTarget(name: "StoreTests", dependencies: ["Store", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "Accounts", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts"]),
         .testTarget(
             name: "NebulaAppTests",

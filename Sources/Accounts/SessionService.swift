@@ -31,17 +31,22 @@ public struct SessionService: Sendable {
 
     let users: UserRepository
     let sessions: SessionRepository
-    let audit: AuditLogRepository
+    let secondFactor: SecondFactor
+    let audit: any AuditSink
     let hasher: PasswordHasher
     let throttle: LoginThrottle
-    let policy: Policy
+    public let policy: Policy
     /// Compared against when the username is unknown, so both paths cost the same.
     let decoyHash: String
 
-    public init(database: any Database, hasher: PasswordHasher = PasswordHasher(), throttle: LoginThrottle = LoginThrottle(), policy: Policy = Policy()) {
+    public init(
+        database: any Database, secondFactor: SecondFactor, audit: any AuditSink, hasher: PasswordHasher = PasswordHasher(),
+        throttle: LoginThrottle = LoginThrottle(), policy: Policy = Policy()
+    ) {
         self.users = UserRepository(database)
         self.sessions = SessionRepository(database)
-        self.audit = AuditLogRepository(database)
+        self.secondFactor = secondFactor
+        self.audit = audit
         self.hasher = hasher
         self.throttle = throttle
         self.policy = policy
@@ -59,21 +64,28 @@ public struct SessionService: Sendable {
         guard let user, passwordMatches, !user.disabled else {
             return try await failed(keys, username, clientAddress, now: now)
         }
-        if let secret = user.totpSecret {
+        if user.totpSecret != nil {
             guard let code = totpCode, !code.isEmpty else { return .totpRequired }
-            guard TOTP(secret: secret).verify(code, at: now / 1000) else {
+            guard try await secondFactor.verify(user: user, code: code, now: now) else {
                 return try await failed(keys, username, clientAddress, now: now)
             }
         }
         keys.forEach(throttle.succeed)
+        let (token, csrf) = try await start(for: user, clientAddress: clientAddress, now: now)
+        try await record(username, clientAddress, "ok", now: now)
+        return .success(token: token, csrfToken: csrf, user: user)
+    }
+
+    /// A new session for a user who has just proven who they are (login, or creating the first
+    /// admin account with the setup token): the cookie token and its CSRF token.
+    public func start(for user: UserRecord, clientAddress: String?, now: Int64 = Clock.nowMilliseconds()) async throws -> (token: String, csrfToken: String) {
         let token = Self.randomToken()
         let csrf = Self.randomToken()
         try await sessions.create(SessionRecord(
             idHash: Self.hash(token), userID: user.id, csrfToken: csrf, createdAt: now, lastSeenAt: now,
             expiresAt: now + policy.absolute, clientAddress: clientAddress
         ))
-        try await record(username, clientAddress, "ok", now: now)
-        return .success(token: token, csrfToken: csrf, user: user)
+        return (token, csrf)
     }
 
     /// The user behind a session token, if the session is alive; refreshes its idle clock.
@@ -86,6 +98,11 @@ public struct SessionService: Sendable {
         guard let user = try await users.find(id: session.userID), !user.disabled else { return nil }
         if now - session.lastSeenAt > 60_000 { try await sessions.touch(idHash: session.idHash, at: now) }
         return Authenticated(user: user, session: session)
+    }
+
+    /// Of these sessions (by stored hash), the live ones and their user's current role.
+    public func liveRoles(sessionHashes: [String], now: Int64 = Clock.nowMilliseconds()) async throws -> [String: Role] {
+        try await sessions.alive(idHashes: sessionHashes, now: now, idle: policy.idle).compactMapValues(Role.init(rawValue:))
     }
 
     public func logout(token: String) async throws {
@@ -107,7 +124,8 @@ public struct SessionService: Sendable {
         try await audit.append(AuditEntry(at: now, actor: username, action: "login", clientAddress: clientAddress, outcome: outcome))
     }
 
-    static func hash(_ token: String) -> String {
+    /// What the store keeps of a session token (and what live connections are tracked by).
+    public static func hash(_ token: String) -> String {
         SecretToken.digestHex(token)
     }
 

@@ -35,13 +35,19 @@ public struct TOTP: Sendable {
 
     /// Accepts the current step and one either side (clock drift), compared in constant time.
     public func verify(_ candidate: String, at unixTime: Int64) -> Bool {
+        matchingStep(candidate, at: unixTime) != nil
+    }
+
+    /// The time step whose code `candidate` is (current or one either side), for the replay guard;
+    /// every step is compared, in constant time, whatever matches.
+    public func matchingStep(_ candidate: String, at unixTime: Int64) -> Int64? {
         let candidate = candidate.filter { !$0.isWhitespace }
-        var matched = false
+        var matched: Int64?
         for drift in [-1, 0, 1] as [Int64] {
             let expected = code(at: unixTime + drift * step)
             var difference: UInt8 = expected.utf8.count == candidate.utf8.count ? 0 : 1
             for (a, b) in zip(expected.utf8, candidate.utf8) { difference |= a ^ b }
-            matched = matched || difference == 0
+            if difference == 0 { matched = unixTime / step + drift }
         }
         return matched
     }

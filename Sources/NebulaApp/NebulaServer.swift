@@ -25,18 +25,29 @@ public enum NebulaServer {
             .load(environmentKey: configuration.apiKey)
 
         let database = try await StoreBootstrap.open(configuration, logger: logger)
+        let vault: SecretVault
+        do {
+            vault = try await SecretVault.open(database: database, environmentKey: configuration.secretKey, dataDirectory: configuration.dataDirectory)
+        } catch {
+            await database.close()
+            throw error
+        }
+        logger.info("secret key loaded", metadata: ["source": "\(vault.keySource)"])
         let keys = APIKeyService(database: database)
-        let sessionPolicy = SessionService.Policy()
-        let sessions = SessionService(database: database, policy: sessionPolicy)
-        let authenticator = ChainedAuthenticator(authenticators: [
-            adminKey, StoredKeyAuthenticator(keys: keys, logger: logger), SessionAuthenticator(sessions: sessions, logger: logger),
-        ])
+        let directory = UserDirectory(database: database)
+        let secondFactor = SecondFactor(database: database, box: vault.box)
+        let setup = try await directory.count() == 0 ? SetupToken.generate() : nil
 
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         let metrics = RealtimeMetrics()
         let broker = InProcessBroker()
         let hub = Hub(registry: .standard, broker: broker, metrics: metrics, logger: logger)
+        let audit = AuditTrail(repository: AuditLogRepository(database), hub: hub, logger: logger)
+        let sessions = SessionService(database: database, secondFactor: secondFactor, audit: audit)
+        let authenticator = ChainedAuthenticator(authenticators: [
+            adminKey, StoredKeyAuthenticator(keys: keys, logger: logger), SessionAuthenticator(sessions: sessions, logger: logger),
+        ])
         let connections = ConnectionRegistry()
         let telemetry = HostTelemetryService(hub: hub, interval: configuration.telemetryInterval, logger: logger)
         let webSocketRoutes = WebSocketRoutes(authenticator: authenticator, connections: connections, echoEnabled: configuration.echoEndpoint)
@@ -51,8 +62,14 @@ public enum NebulaServer {
             startedAt: .now, version: version
         ).register(on: router)
         APIRoutes(hub: hub, authenticator: authenticator, maxBodyBytes: configuration.maxFrameBytes).register(on: router)
-        KeyRoutes(keys: keys, audit: AuditLogRepository(database), authenticator: authenticator).register(on: router)
-        AuthRoutes(sessions: sessions, authenticator: authenticator, policy: sessionPolicy).register(on: router)
+        KeyRoutes(keys: keys, audit: audit, authenticator: authenticator).register(on: router)
+        AuthRoutes(sessions: sessions, authenticator: authenticator, connections: connections, audit: audit).register(on: router)
+        SetupRoutes(directory: directory, sessions: sessions, setupToken: setup?.holder ?? SetupToken(digest: nil), audit: audit).register(on: router)
+        AccountRoutes(directory: directory, secondFactor: secondFactor, authenticator: authenticator, connections: connections, audit: audit)
+            .register(on: router)
+        UserRoutes(directory: directory, authenticator: authenticator, connections: connections, audit: audit).register(on: router)
+        AuditRoutes(repository: AuditLogRepository(database), authenticator: authenticator).register(on: router)
+        SecretRoutes(vault: vault, authenticator: authenticator, audit: audit).register(on: router)
         webSocketRoutes.register(on: router)
 
         let webSocketConfiguration = WebSocketUpgradeChannel.Configuration(
@@ -90,7 +107,11 @@ public enum NebulaServer {
                     announce("This key is shown once; only its hash is kept in \(configuration.dataDirectory.path).")
                     announce("Open \(base)/#token=\(key)")
                 } else {
-                    announce("Open \(base)/ and enter your API key")
+                    announce("Open \(base)/")
+                }
+                if let setup {
+                    announce("No accounts yet. Create the admin account (this link works once): \(base)/#setup=\(setup.token)")
+                    announce("Or on the command line: nebula user create --username NAME --role admin")
                 }
             },
             eventLoopGroupProvider: .shared(eventLoopGroup),
@@ -102,7 +123,7 @@ public enum NebulaServer {
                 services: [
                     .init(service: app),
                     .init(service: telemetry),
-                    .init(service: RevocationWatcher(keys: keys, connections: connections, interval: .milliseconds(250), logger: logger)),
+                    .init(service: RevocationWatcher(keys: keys, sessions: sessions, connections: connections, interval: .milliseconds(250), logger: logger)),
                     .init(service: BrokerMaintenance(broker: broker, registry: hub.registry, interval: .seconds(60))),
                     // Last in the list, so first to shut down: it closes WebSockets with 1001
                     // before the HTTP server stops.

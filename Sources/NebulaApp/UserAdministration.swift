@@ -24,16 +24,15 @@ public enum UserAdministration {
         _ configuration: ServerConfiguration, username: String, password: String, role: String, logger: Logger
     ) async throws {
         guard let role = Role(rawValue: role) else { throw Failure.invalidRole(role) }
-        guard (1...64).contains(username.count),
-            username.unicodeScalars.allSatisfy({ CharacterSet.alphanumerics.contains($0) || ".-_@".unicodeScalars.contains($0) })
-        else { throw Failure.invalidUsername(username) }
+        guard UserDirectory.isValidUsername(username) else { throw Failure.invalidUsername(username) }
         try FileManager.default.createDirectory(at: configuration.dataDirectory, withIntermediateDirectories: true)
         let database = try await StoreBootstrap.open(configuration, logger: logger)
         defer { Task { await database.close() } }
-        let hash = try PasswordHasher().hash(password)
-        let users = UserRepository(database)
-        if try await users.find(username: username) != nil { throw Failure.usernameTaken(username) }
-        try await users.create(username: username, passwordHash: hash, role: role.rawValue)
+        do {
+            try await UserDirectory(database: database).create(username: username, password: password, role: role)
+        } catch UserDirectory.Failure.usernameTaken(let name) {
+            throw Failure.usernameTaken(name)
+        }
         try await AuditLogRepository(database).append(
             AuditEntry(actor: "cli", action: "user.create", target: username, outcome: "ok", details: "role \(role.rawValue)")
         )

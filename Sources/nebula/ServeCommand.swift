@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the Nebula Command server (HTTP, WebSocket, dashboard).",
-        discussion: "Each option can also be set with NEBULA_<OPTION>, e.g. NEBULA_PORT=9000. NEBULA_API_KEY sets the admin key."
+        discussion: "Each option can also be set with NEBULA_<OPTION>, e.g. NEBULA_PORT=9000. NEBULA_API_KEY sets the admin key; NEBULA_SECRET_KEY the key sealing secrets at rest."
     )
 
     @Option(help: "Address to listen on.")
@@ -83,6 +83,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.echoEndpoint = echoEndpoint
         if let threads { configuration.eventLoopThreads = threads }
         configuration.apiKey = ProcessInfo.processInfo.environment["NEBULA_API_KEY"]
+        configuration.secretKey = ProcessInfo.processInfo.environment["NEBULA_SECRET_KEY"]
         if configuration.webDirectory == nil {
             logger.warning("no web/ directory found: serving the API only (pass --web-dir)")
         }

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 
 @testable import Accounts
 
@@ -99,5 +100,74 @@ struct LoginThrottleTests {
         throttle.succeed("user:ann")
         #expect(throttle.retryAfter("user:ann", now: 7_003) == nil)
         #expect(throttle.fail("user:ann", now: 7_003) == nil)
+    }
+}
+
+@Suite("Secrets at rest")
+struct SecretBoxTests {
+    let box = SecretBox(key: .init(size: .bits256))
+
+    @Test("seal then open; fresh nonce each time; bound to its context")
+    func roundTrip() throws {
+        let first = try box.seal("webhook-url", context: "secret:a")
+        let second = try box.seal("webhook-url", context: "secret:a")
+        #expect(first != second)
+        #expect(try box.openString(first, context: "secret:a") == "webhook-url")
+        #expect(throws: SecretsError.wrongKey(context: "secret:b")) { try box.open(first, context: "secret:b") }
+    }
+
+    @Test("another key or a flipped bit is an error, never garbage")
+    func wrongKey() throws {
+        var sealed = try box.seal("token", context: "c")
+        #expect(throws: SecretsError.wrongKey(context: "c")) { try SecretBox(key: .init(size: .bits256)).open(sealed, context: "c") }
+        sealed[sealed.count / 2] ^= 1
+        #expect(throws: SecretsError.wrongKey(context: "c")) { try box.open(sealed, context: "c") }
+        #expect(throws: SecretsError.malformed(context: "c")) { try box.open([1, 2, 3], context: "c") }
+        #expect(throws: SecretsError.malformed(context: "c")) { try box.open([9] + Array(repeating: 0, count: 40), context: "c") }
+    }
+
+    @Test("keys from NEBULA_SECRET_KEY: base64, base64url or hex of 32 bytes")
+    func keyParsing() throws {
+        let bytes = (0..<32).map { UInt8($0 * 7 % 256) }
+        let base64 = Data(bytes).base64EncodedString()
+        let url = base64.replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let hex = bytes.map { String(format: "%02x", $0) }.joined()
+        let sealed = try SecretBox(key: SecretKeyLoader.parse(base64)).seal("x", context: "k")
+        for text in [url, hex, hex.uppercased()] {
+            #expect(try SecretBox(key: SecretKeyLoader.parse(text)).openString(sealed, context: "k") == "x")
+        }
+        #expect(throws: SecretsError.invalidKey(reason: "16 bytes instead of 32")) { try SecretKeyLoader.parse(Data(bytes[..<16]).base64EncodedString()) }
+        #expect(throws: SecretsError.self) { try SecretKeyLoader.parse("not a key at all!") }
+    }
+
+    @Test("a key file is created once, mode 0600, and read back the next time")
+    func keyFile() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("nebula-key-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = try SecretKeyLoader.load(environmentKey: nil, dataDirectory: directory, storeHasSecrets: false)
+        #expect(first.created)
+        let path = directory.appendingPathComponent(SecretKeyLoader.fileName).path
+        let mode = try #require(try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int)
+        #expect(mode == 0o600)
+        let second = try SecretKeyLoader.load(environmentKey: nil, dataDirectory: directory, storeHasSecrets: true)
+        #expect(!second.created)
+        #expect(try second.box.openString(try first.box.seal("same key", context: "k"), context: "k") == "same key")
+        let fromEnvironment = try SecretKeyLoader.load(environmentKey: "  " + String(repeating: "0f", count: 32) + "\n", dataDirectory: directory, storeHasSecrets: true)
+        #expect(fromEnvironment.source == "NEBULA_SECRET_KEY" && !fromEnvironment.created)
+    }
+}
+
+@Suite("Recovery codes")
+struct RecoveryCodeFormatTests {
+    @Test("xxxx-xxxx-xxxx without look-alike characters; digests ignore case and dashes")
+    func format() {
+        let codes = (0..<200).map { _ in SecondFactor.newRecoveryCode() }
+        #expect(Set(codes).count == codes.count)
+        for code in codes {
+            #expect(code.wholeMatch(of: /[a-hjkmnp-z2-9]{4}-[a-hjkmnp-z2-9]{4}-[a-hjkmnp-z2-9]{4}/) != nil)
+        }
+        #expect(SecondFactor.digest("ABCD-efgh-2345", userID: 1) == SecondFactor.digest("abcd efgh 2345", userID: 1))
+        #expect(SecondFactor.digest("abcd-efgh-2345", userID: 1) != SecondFactor.digest("abcd-efgh-2345", userID: 2))
     }
 }

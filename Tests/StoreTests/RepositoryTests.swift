@@ -28,6 +28,59 @@ struct RepositoryTests {
         let changed = try #require(try await users.find(id: ann.id))
         #expect(changed.passwordHash == "h3" && changed.role == "operator" && changed.totpSecret == [1, 2, 3] && changed.disabled)
         #expect(try await users.all().map(\.username) == ["ann", Self.hostile])
+
+        // The TOTP replay guard: each step once, never an older one, reset with a new secret.
+        #expect(try await users.claimTOTPStep(100, for: ann.id))
+        #expect(try await !users.claimTOTPStep(100, for: ann.id))
+        #expect(try await !users.claimTOTPStep(99, for: ann.id))
+        #expect(try await users.claimTOTPStep(101, for: ann.id))
+        try await users.setTOTPSecret([4], for: ann.id)
+        #expect(try await users.claimTOTPStep(50, for: ann.id))
+
+        #expect(try await users.enabledAdminCount() == 0)  // ann is a disabled operator now
+        try await users.setRole("admin", for: odd.id)
+        #expect(try await users.enabledAdminCount() == 1)
+        #expect(try await users.delete(id: odd.id))
+        #expect(try await !users.delete(id: odd.id))
+        #expect(try await users.count() == 1)
+    }
+
+    @Test("recovery codes: replaced as a set, each used once", arguments: Backend.allCases)
+    func recoveryCodes(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let ann = try await UserRepository(database).create(username: "ann", passwordHash: "h", role: "admin")
+        try await database.transaction { tx in try await RecoveryCodeRepository(tx).replace(userID: ann.id, codeHashes: ["a", "b", Self.hostile]) }
+        let codes = RecoveryCodeRepository(database)
+        #expect(try await codes.remaining(userID: ann.id) == 3)
+        #expect(try await codes.use(userID: ann.id, codeHash: Self.hostile))
+        #expect(try await !codes.use(userID: ann.id, codeHash: Self.hostile))
+        #expect(try await !codes.use(userID: ann.id, codeHash: "' OR '1'='1"))
+        #expect(try await codes.remaining(userID: ann.id) == 2)
+        try await database.transaction { tx in try await RecoveryCodeRepository(tx).replace(userID: ann.id, codeHashes: ["c"]) }
+        #expect(try await !codes.use(userID: ann.id, codeHash: "a"))
+        #expect(try await codes.use(userID: ann.id, codeHash: "c"))
+        // Deleting the user takes the codes along.
+        try await database.transaction { tx in try await RecoveryCodeRepository(tx).replace(userID: ann.id, codeHashes: ["d"]) }
+        _ = try await UserRepository(database).delete(id: ann.id)
+        #expect(try await codes.remaining(userID: ann.id) == 0)
+    }
+
+    @Test("secrets: upsert, find, list, delete; names are data", arguments: Backend.allCases)
+    func secrets(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let secrets = SecretRepository(database)
+        try await secrets.put(name: "b", sealed: [1, 2], at: 1)
+        try await secrets.put(name: Self.hostile, sealed: [3], at: 2)
+        try await secrets.put(name: "b", sealed: [9], at: 3)
+        #expect(try await secrets.find(name: "b") == SealedSecretRecord(name: "b", sealed: [9], updatedAt: 3))
+        #expect(try await secrets.all().map(\.name) == [Self.hostile, "b"].sorted())
+        #expect(try await secrets.delete(name: Self.hostile))
+        #expect(try await !secrets.delete(name: Self.hostile))
+        #expect(try await secrets.find(name: "' OR '1'='1") == nil)
     }
 
     @Test("audit log: append and filter, newest first, filters bound", arguments: Backend.allCases)
@@ -48,6 +101,18 @@ struct RepositoryTests {
         #expect(try await log.entries(.init(limit: 2)).count == 2)
         let bob = try #require(try await log.entries(.init(actor: "bob")).first)
         #expect(bob.details == "wrong password" && bob.target == nil && bob.clientAddress == nil && bob.outcome == "denied")
+
+        // Prefixes compare leading text; LIKE wildcards in a filter mean themselves.
+        try await log.append(AuditEntry(at: 50, actor: "ann", action: "key.revoke", outcome: "denied, locked out"))
+        #expect(try await log.entries(.init(action: "key.")).map(\.action) == ["key.revoke", "key.create"])
+        #expect(try await log.entries(.init(action: "key")).isEmpty)
+        #expect(try await log.entries(.init(action: "%.")).isEmpty)
+        #expect(try await log.entries(.init(outcome: "denied")).map(\.at) == [50, 40, 20])
+        #expect(try await log.entries(.init(outcome: "_enied")).isEmpty)
+        let all = try await log.entries()
+        #expect(try await log.entries(.init(beforeID: all[1].id)).map(\.id) == all.dropFirst(2).map(\.id))
+        let stored = try await log.append(AuditEntry(at: 60, actor: "ann", action: "x", outcome: "ok"))
+        #expect(stored.id > all[0].id)
     }
 }
 
@@ -104,6 +169,20 @@ struct SessionRepositoryTests {
         #expect(try await sessions.find(idHash: "c") == nil)
         #expect(try await sessions.find(idHash: "a") != nil)
         try await sessions.create(session("d", seen: 1_000, expires: 10_000))
+        try await sessions.create(session("x", seen: 1_000, expires: 1_100))
+
+        // What the connection watcher asks: which of these are alive, with which role.
+        #expect(try await sessions.alive(idHashes: ["a", "d", "x", "gone", "' OR '1'='1"], now: 1_050, idle: 500) == ["a": "admin", "d": "admin", "x": "admin"])
+        #expect(try await sessions.alive(idHashes: ["a", "d", "x"], now: 1_450, idle: 500) == ["d": "admin"])  // x expired, a idle since 900
+        #expect(try await sessions.alive(idHashes: [], now: 0, idle: 1) == [:])
+        try await UserRepository(database).setRole("viewer", for: ann.id)
+        #expect(try await sessions.alive(idHashes: ["d"], now: 1_050, idle: 500) == ["d": "viewer"])
+        try await UserRepository(database).setDisabled(true, for: ann.id)
+        #expect(try await sessions.alive(idHashes: ["d"], now: 1_050, idle: 500) == [:])
+        try await sessions.deleteAll(userID: ann.id, except: "d")
+        #expect(try await sessions.find(idHash: "a") == nil)
+        #expect(try await sessions.find(idHash: "d") != nil)
+        try await sessions.create(session("a", seen: 900, expires: 10_000))
         #expect(try await sessions.deleteAll(userID: ann.id) == 2)
         #expect(try await sessions.find(idHash: "a") == nil)
         // Deleting a user ends their sessions (foreign key cascade).

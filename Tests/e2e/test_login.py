@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from accounts_lib import Session, enrol_totp, next_step_code
 from e2e_lib import REPO, RawWS
 
 BIN = os.environ.get("NEBULA_BIN", str(REPO / ".build" / "debug" / "nebula"))
@@ -51,7 +52,10 @@ def test_login_sets_a_strict_httponly_cookie_and_me_answers(site):
     assert r.status == 200, r.body
     cookie = r.header("set-cookie")
     assert cookie.startswith("nebula_session=") and "HttpOnly" in cookie and "SameSite=Strict" in cookie
-    assert r.json()["result"]["user"] == {"id": 1, "username": "ann", "role": "admin", "totp_enabled": False}
+    user = r.json()["result"]["user"]
+    assert {k: user[k] for k in ("id", "username", "role", "totp_enabled", "disabled")} == {
+        "id": 1, "username": "ann", "role": "admin", "totp_enabled": False, "disabled": False}
+    assert set(user) == {"id", "username", "role", "totp_enabled", "disabled", "created_at"}  # never a hash or secret
     headers, csrf = _session(r)
     me = site.http("GET", "/api/v1/auth/me", headers=headers, key=None)
     assert me.status == 200 and me.json()["result"]["csrf_token"] == csrf
@@ -117,18 +121,14 @@ def test_websocket_with_a_cookie_needs_our_origin(site):
     assert RawWS(site.port, key=None, headers=headers).handshake().status == 401
 
 
-def _totp(secret: bytes, t: float) -> str:
-    mac = hmac.new(secret, struct.pack(">Q", int(t) // 30), hashlib.sha1).digest()
-    offset = mac[-1] & 0x0F
-    return f"{(struct.unpack('>I', mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1_000_000:06d}"
-
-
 def test_totp_is_required_once_enrolled(site):
-    secret = os.urandom(20)
-    with sqlite3.connect(site.data_dir / "nebula.sqlite") as db:
-        db.execute("UPDATE users SET totp_secret = ? WHERE username = 'ann'", (secret,))
+    secret, _ = enrol_totp(Session.login(site, "ann"))
     r = _login(site, "ann")
     assert r.status == 401 and r.json()["error"]["code"] == "totp_required"
-    assert _login(site, "ann", totp="000000" if _totp(secret, time.time()) != "000000" else "111111").status == 401
-    ok = _login(site, "ann", totp=_totp(secret, time.time()))
+    code = next_step_code(secret)  # the enrolment code is spent
+    wrong = "000000" if code != "000000" else "111111"
+    assert _login(site, "ann", totp=wrong).status == 401
+    ok = _login(site, "ann", totp=code)
     assert ok.status == 200 and ok.json()["result"]["user"]["totp_enabled"] is True
+    # The same code again, within its window: a replay, refused.
+    assert _login(site, "ann", totp=code).status == 401

@@ -71,7 +71,7 @@ def test_postgres_backend_migrates_and_serves(server_factory, postgres):
     url = postgres.create_database("e2e_store")
     s = server_factory(["--telemetry-interval", "30s", "--database-url", url])
     assert s.http("GET", "/healthz", key=None).json()["components"]["store"] == {"status": "ok", "kind": "postgres"}
-    assert postgres.query("e2e_store", "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2"
+    assert postgres.query("e2e_store", "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3"
     with s.ws() as c:
         assert c.request("ping")["result"] == {}
     assert s.stop() == 0

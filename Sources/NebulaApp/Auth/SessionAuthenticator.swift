@@ -25,11 +25,18 @@ struct SessionAuthenticator: Authenticator {
     }
 
     static func principal(for authenticated: SessionService.Authenticated) -> Principal {
-        let scopes: Set<Principal.Scope> =
-            switch authenticated.role {
-            case .admin: [.admin]
-            case .operator, .viewer: [.read]
-            }
-        return Principal(id: "user:\(authenticated.user.id)", scopes: scopes)
+        Principal(
+            id: "user:\(authenticated.user.id)", scopes: scopes(for: authenticated.role), name: authenticated.user.username,
+            credential: authenticated.session.idHash
+        )
+    }
+
+    /// What each role may do, in the scopes every check on the server understands.
+    static func scopes(for role: Role) -> Set<Principal.Scope> {
+        switch role {
+        case .admin: [.admin]
+        case .operator: [.read, .publish, .containers, .jobs]
+        case .viewer: [.read]
+        }
     }
 }

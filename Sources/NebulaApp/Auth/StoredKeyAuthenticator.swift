@@ -24,7 +24,8 @@ struct StoredKeyAuthenticator: Authenticator {
             case .read: scopes.insert(.read)
             case .publish(let family): scopes.insert(.publishFamily(family))
             case .admin: scopes.insert(.admin)
-            case .containers, .jobs: break  // enforced by the capabilities that add them
+            case .containers: scopes.insert(.containers)
+            case .jobs: scopes.insert(.jobs)
             }
         }
         return Principal(

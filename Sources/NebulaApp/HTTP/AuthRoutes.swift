@@ -11,39 +11,31 @@ import Store
 struct AuthRoutes {
     let sessions: SessionService
     let authenticator: any Authenticator
-    let policy: SessionService.Policy
+    let connections: ConnectionRegistry
+    let audit: any AuditSink
 
     func register(on router: Router<NebulaRequestContext>) {
         let group = router.group("api/v1/auth")
         group.post("login") { request, context in try await login(request, context: context) }
         group.get("me") { request, _ in try await me(request) }
-        group.post("logout") { request, _ in try await logout(request, everywhere: false) }
-        group.post("logout-all") { request, _ in try await logout(request, everywhere: true) }
+        group.post("logout") { request, context in try await logout(request, context: context, everywhere: false) }
+        group.post("logout-all") { request, context in try await logout(request, context: context, everywhere: true) }
     }
 
     private func login(_ request: Request, context: NebulaRequestContext) async throws -> Response {
-        var request = request
-        let body = try await request.collectBody(upTo: 8 * 1024)
-        guard let value = try? JSONParser.parse(Array(buffer: body)), value.isObject,
-            let username = value["username"]?.stringValue, let password = value["password"]?.stringValue
-        else { throw APIError(.badRequest, code: "bad_request", "send {\"username\": ..., \"password\": ...} (and \"totp\" when asked)") }
+        let shape = "{\"username\": ..., \"password\": ...} (and \"totp\" when asked)"
+        let value = try await request.jsonObject(upTo: 8 * 1024, expecting: shape)
+        guard let username = value["username"]?.stringValue, let password = value["password"]?.stringValue else {
+            throw APIError(.badRequest, code: "bad_request", "send \(shape)")
+        }
         let result = try await sessions.login(
             username: username, password: password, totpCode: value["totp"]?.stringValue, clientAddress: context.clientAddress
         )
         switch result {
         case .success(let token, let csrf, let user):
-            var w = JSONWriter()
-            w.raw("{\"result\":{\"user\":")
-            Self.write(user, into: &w)
-            w.raw(",\"csrf_token\":")
-            w.string(csrf)
-            w.raw("}}")
-            var response = Response.json(w.bytes)
-            let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
-            response.headers[.setCookie] = "\(Credentials.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(policy.absolute / 1000)\(secure)"
-            return response
+            return Self.sessionResponse(user: user, token: token, csrfToken: csrf, request: request, maxAgeMilliseconds: sessions.policy.absolute)
         case .totpRequired:
-            throw APIError(.unauthorized, code: "totp_required", "enter the 6-digit code from your authenticator app")
+            throw APIError(.unauthorized, code: "totp_required", "enter the 6-digit code from your authenticator app (or a recovery code)")
         case .refused:
             throw APIError(.unauthorized, code: "unauthorized", "wrong username, password or code")
         case .lockedOut(let wait):
@@ -54,47 +46,56 @@ struct AuthRoutes {
     }
 
     private func me(_ request: Request) async throws -> Response {
-        guard let token = sessionToken(request), let authenticated = try await sessions.authenticate(token: token) else {
+        guard let token = Self.sessionToken(request), let authenticated = try await sessions.authenticate(token: token) else {
             throw APIError(.unauthorized, code: "unauthorized", "not logged in")
         }
-        var w = JSONWriter()
-        w.raw("{\"result\":{\"user\":")
-        Self.write(authenticated.user, into: &w)
-        w.raw(",\"csrf_token\":")
-        w.string(authenticated.session.csrfToken)
-        w.raw("}}")
-        return .json(w.bytes)
+        return .json(Self.sessionBody(user: authenticated.user, csrfToken: authenticated.session.csrfToken))
     }
 
-    private func logout(_ request: Request, everywhere: Bool) async throws -> Response {
+    private func logout(_ request: Request, context: NebulaRequestContext, everywhere: Bool) async throws -> Response {
         // A state change: the authenticator insists on the CSRF token for cookie sessions.
         let principal = try await request.principal(using: authenticator)
-        guard principal.id.hasPrefix("user:"), let token = sessionToken(request) else {
+        guard let credential = principal.credential, let token = Self.sessionToken(request),
+            let userID = Int64(principal.id.dropFirst("user:".count))
+        else {
             throw APIError(.badRequest, code: "bad_request", "logout ends a browser session; API keys are revoked instead")
         }
-        if everywhere, let id = Int64(principal.id.dropFirst("user:".count)) {
-            try await sessions.logoutEverywhere(userID: id)
+        if everywhere {
+            try await sessions.logoutEverywhere(userID: userID)
+            connections.close(where: { $0.id == principal.id }, code: CloseCode.credentialsRevoked, reason: CloseCode.sessionEndedReason)
         } else {
             try await sessions.logout(token: token)
+            connections.close(where: { $0.credential == credential }, code: CloseCode.credentialsRevoked, reason: CloseCode.sessionEndedReason)
         }
+        try await audit.append(principal.audit(everywhere ? "logout.all" : "logout", from: context.clientAddress))
         var response = Response.json(Array("{\"result\":{}}".utf8))
         response.headers[.setCookie] = "\(Credentials.sessionCookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
         return response
     }
 
-    private func sessionToken(_ request: Request) -> String? {
+    static func sessionToken(_ request: Request) -> String? {
         request.headers[.cookie].flatMap { Credentials.cookieValue(Credentials.sessionCookie, in: $0) }
     }
 
-    static func write(_ user: UserRecord, into w: inout JSONWriter) {
-        w.raw("{\"id\":")
-        w.integer(user.id)
-        w.raw(",\"username\":")
-        w.string(user.username)
-        w.raw(",\"role\":")
-        w.string(user.role)
-        w.raw(",\"totp_enabled\":")
-        w.bool(user.totpSecret != nil)
-        w.raw("}")
+    static func sessionBody(user: UserRecord, csrfToken: String) -> [UInt8] {
+        var w = JSONWriter()
+        w.raw("{\"result\":{\"user\":")
+        user.writeJSON(into: &w)
+        w.raw(",\"csrf_token\":")
+        w.string(csrfToken)
+        w.raw("}}")
+        return w.bytes
+    }
+
+    /// The answer that logs a browser in: user and CSRF token in the body, the session in a cookie
+    /// (`Secure` when a TLS proxy in front says the page came over HTTPS).
+    static func sessionResponse(
+        user: UserRecord, token: String, csrfToken: String, request: Request, maxAgeMilliseconds: Int64, status: HTTPResponse.Status = .ok
+    ) -> Response {
+        var response = Response.json(sessionBody(user: user, csrfToken: csrfToken), status: status)
+        let secure = request.headers[HTTPField.Name("X-Forwarded-Proto")!] == "https" ? "; Secure" : ""
+        response.headers[.setCookie] =
+            "\(Credentials.sessionCookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(maxAgeMilliseconds / 1000)\(secure)"
+        return response
     }
 }

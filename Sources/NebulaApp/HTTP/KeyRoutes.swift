@@ -9,7 +9,7 @@ import Store
 /// change is written to the audit log.
 struct KeyRoutes {
     let keys: APIKeyService
-    let audit: AuditLogRepository
+    let audit: any AuditSink
     let authenticator: any Authenticator
 
     func register(on router: Router<NebulaRequestContext>) {
@@ -20,18 +20,12 @@ struct KeyRoutes {
     }
 
     private func admin(_ request: Request) async throws -> Principal {
-        let principal = try await request.principal(using: authenticator)
-        guard principal.has(.admin) else { throw APIError(.forbidden, code: "forbidden", "managing keys needs the admin scope") }
-        return principal
+        try await request.admin(using: authenticator, to: "managing keys")
     }
 
     private func create(_ request: Request, context: NebulaRequestContext) async throws -> Response {
         let principal = try await admin(request)
-        var request = request
-        let body = try await request.collectBody(upTo: 16 * 1024)
-        guard let value = try? JSONParser.parse(Array(buffer: body)), value.isObject else {
-            throw APIError(.badRequest, code: "bad_request", "body must be a JSON object")
-        }
+        let value = try await request.jsonObject(expecting: "{\"name\", \"scopes\", \"kind\"?, \"expires_at\"?}")
         guard let name = value["name"]?.stringValue, !name.isEmpty, name.count <= 100 else {
             throw APIError(.badRequest, code: "bad_request", "field 'name' (1-100 characters) is required")
         }
@@ -59,13 +53,17 @@ struct KeyRoutes {
         }
         var expiresAt: Int64?
         if let text = value["expires_at"]?.stringValue {
-            guard let date = ISO8601DateFormatter().date(from: text), date > Date() else {
+            guard let milliseconds = Timestamp.milliseconds(rfc3339: text), milliseconds > Clock.nowMilliseconds() else {
                 throw APIError(.badRequest, code: "bad_request", "'expires_at' must be a future RFC 3339 time like 2027-01-31T00:00:00Z")
             }
-            expiresAt = Int64(date.timeIntervalSince1970 * 1000)
+            expiresAt = milliseconds
         }
-        let created = try await keys.create(name: name, kind: kind, scopes: scopes, expiresAt: expiresAt, createdBy: nil)
-        try await audit.append(AuditEntry(actor: principal.id, action: "key.create", target: "key:\(created.record.id) \(name)", outcome: "ok"))
+        let createdBy = principal.credential != nil ? Int64(principal.id.dropFirst("user:".count)) : nil
+        let created = try await keys.create(name: name, kind: kind, scopes: scopes, expiresAt: expiresAt, createdBy: createdBy)
+        try await audit.append(principal.audit(
+            "key.create", target: "key:\(created.record.id) \(name)", from: context.clientAddress,
+            details: "\(kind.rawValue): \(scopes.map(\.description).joined(separator: " "))"
+        ))
         var w = JSONWriter()
         w.raw("{\"result\":")
         Self.write(created.record, key: created.key, into: &w)
@@ -93,7 +91,7 @@ struct KeyRoutes {
         guard try await keys.revoke(id: id) else {
             throw APIError(.notFound, code: "not_found", "no active key with id \(id)")
         }
-        try await audit.append(AuditEntry(actor: principal.id, action: "key.revoke", target: "key:\(id)", outcome: "ok"))
+        try await audit.append(principal.audit("key.revoke", target: "key:\(id)", from: context.clientAddress))
         return .json(Array("{\"result\":{}}".utf8))
     }
 
@@ -110,19 +108,15 @@ struct KeyRoutes {
             w.string(String(scope))
         }
         w.raw("],\"created_at\":")
-        w.string(rfc3339(record.createdAt))
+        w.string(Timestamp.rfc3339(record.createdAt))
         w.raw(",\"expires_at\":")
-        if let expires = record.expiresAt { w.string(rfc3339(expires)) } else { w.raw("null") }
+        if let expires = record.expiresAt { w.string(Timestamp.rfc3339(expires)) } else { w.raw("null") }
         w.raw(",\"revoked_at\":")
-        if let revoked = record.revokedAt { w.string(rfc3339(revoked)) } else { w.raw("null") }
+        if let revoked = record.revokedAt { w.string(Timestamp.rfc3339(revoked)) } else { w.raw("null") }
         if let key {
             w.raw(",\"key\":")
             w.string(key)
         }
         w.raw("}")
-    }
-
-    static func rfc3339(_ milliseconds: Int64) -> String {
-        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
     }
 }

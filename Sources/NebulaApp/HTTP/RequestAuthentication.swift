@@ -10,7 +10,17 @@ extension Request {
             cookie: headers[.cookie], csrfToken: headers[HTTPField.Name("X-CSRF-Token")!], origin: headers[.origin],
             host: head.authority, method: method.rawValue, isWebSocket: false
         )
-        guard let principal = await authenticator.authenticate(credentials) else { throw APIError.unauthorized }
+        guard let principal = await authenticator.authenticate(credentials) else {
+            if credentials.sessionToken != nil, credentials.token == nil {
+                throw APIError(
+                    .unauthorized, code: "unauthorized",
+                    credentials.changesState
+                        ? "not signed in, or this request lacks the session's X-CSRF-Token header (state-changing requests need it)"
+                        : "not signed in (the session ended or expired)"
+                )
+            }
+            throw APIError.unauthorized
+        }
         return principal
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Store
 
@@ -16,6 +17,8 @@ enum StoreBootstrap {
         } else {
             let path = configuration.dataDirectory.appendingPathComponent(sqliteFileName).path
             database = try await SQLiteDatabase.open(path: path, logger: logger)
+            // Password hashes and sealed secrets live here: owner only, like the key files.
+            for file in [path, path + "-wal", path + "-shm"] { chmod(file, 0o600) }
         }
         do {
             let applied = try await Migrator(logger: logger).migrate(database)

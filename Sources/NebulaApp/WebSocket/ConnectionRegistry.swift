@@ -41,6 +41,11 @@ final class ConnectionRegistry: Sendable {
         }
     }
 
+    /// The principals of live connections matching `predicate` (once each).
+    func principals(where predicate: (Principal) -> Bool) -> Set<Principal> {
+        state.withLockedValue { Set($0.principals.values.filter(predicate)) }
+    }
+
     /// Closes the connections of principals matching `predicate`; returns how many.
     @discardableResult
     func close(where predicate: (Principal) -> Bool, code: UInt16, reason: String) -> Int {

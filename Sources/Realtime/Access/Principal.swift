@@ -9,6 +9,10 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
         case publish
         /// Publish to the client-publishable channels whose first name segment is this (`publish:app`).
         case publishFamily(String)
+        /// Act on containers: start, stop, restart (operators).
+        case containers
+        /// Start and manage jobs: imports, backups (operators).
+        case jobs
         /// Everything, including what later issues add.
         case admin
     }
@@ -17,12 +21,22 @@ public struct Principal: Sendable, Hashable, CustomStringConvertible {
     public let scopes: Set<Scope>
     /// When set, only channels starting with one of these prefixes are visible (overlay keys: `overlay.`).
     public let channelPrefixes: [String]?
+    /// How people recognise this principal in the audit log (a username); `id` when nil.
+    public let name: String?
+    /// Opaque handle of the credential behind this principal when it can be withdrawn while
+    /// connected (a browser session), so the server can find and close its connections.
+    public let credential: String?
 
-    public init(id: String, scopes: Set<Scope>, channelPrefixes: [String]? = nil) {
+    public init(id: String, scopes: Set<Scope>, channelPrefixes: [String]? = nil, name: String? = nil, credential: String? = nil) {
         self.id = id
         self.scopes = scopes
         self.channelPrefixes = channelPrefixes
+        self.name = name
+        self.credential = credential
     }
+
+    /// The actor written to the audit log.
+    public var displayName: String { name ?? id }
 
     /// Whether the channel is within this principal's reach at all.
     public func canSee(_ channel: String) -> Bool {

@@ -12,6 +12,8 @@ public enum AccessRule: String, Sendable {
     case read
     /// Principals with the `publish` scope.
     case publish
+    /// Principals with the `admin` scope (the live audit log).
+    case admin
     /// Only the server's own producers.
     case server
 
@@ -19,6 +21,7 @@ public enum AccessRule: String, Sendable {
         switch self {
         case .read: principal.has(.read) && principal.canSee(channel)
         case .publish: principal.canPublish(to: channel)
+        case .admin: principal.has(.admin) && principal.canSee(channel)
         case .server: principal == .server
         }
     }

@@ -22,6 +22,10 @@ public struct ChannelRegistry: Sendable {
                 .prefix("app."),
                 ChannelPolicy(delivery: .ordered, historySize: 100, historyTTL: .seconds(600), subscribe: .read, publish: .publish)
             ),
+            ChannelFamily(
+                .exact("audit"),
+                ChannelPolicy(delivery: .ordered, historySize: 100, historyTTL: .seconds(3600), subscribe: .admin, publish: .server)
+            ),
         ],
         reserved: [
             .prefix("telemetry."), .exact("storage"), .exact("alerts"), .prefix("jobs."), .prefix("jarvis."),

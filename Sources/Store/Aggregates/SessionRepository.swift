@@ -60,6 +60,32 @@ public struct SessionRepository: Sendable {
         return Int(count)
     }
 
+    /// Ends every session of the user except `kept` (the one changing its password stays in).
+    public func deleteAll(userID: Int64, except kept: String) async throws(StoreError) {
+        try await database.execute("DELETE FROM sessions WHERE user_id = \(bind: userID) AND id_hash <> \(bind: kept)")
+    }
+
+    /// Of the given sessions, those still alive (not expired, not idle too long, user enabled),
+    /// with their user's current role: what the connection watcher compares live sockets against.
+    public func alive(idHashes: [String], now: Int64, idle: Int64) async throws(StoreError) -> [String: String] {
+        guard !idHashes.isEmpty else { return [:] }
+        var sql: SQLStatement = """
+            SELECT s.id_hash AS id_hash, u.role AS role FROM sessions s JOIN users u ON u.id = s.user_id
+            WHERE s.expires_at > \(bind: now) AND s.last_seen_at > \(bind: now - idle) AND u.disabled = \(bind: false)
+              AND s.id_hash IN (
+            """
+        for (i, hash) in idHashes.enumerated() {
+            if i > 0 { sql = sql + ", " }
+            sql = sql + "\(bind: hash)"
+        }
+        sql = sql + ")"
+        var alive: [String: String] = [:]
+        for row in try await database.query(sql) {
+            alive[try row.string("id_hash")] = try row.string("role")
+        }
+        return alive
+    }
+
     /// Removes sessions past their absolute expiry or idle for longer than `idle`.
     public func prune(now: Int64, idle: Int64) async throws(StoreError) {
         try await database.execute("DELETE FROM sessions WHERE expires_at <= \(bind: now) OR last_seen_at <= \(bind: now - idle)")

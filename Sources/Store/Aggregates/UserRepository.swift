@@ -7,6 +7,8 @@ public struct UserRecord: Sendable, Equatable {
     public var totpSecret: [UInt8]?
     public var createdAt: Int64
     public var disabled: Bool
+    /// The newest TOTP time step accepted for this user: codes of that step or older are replays.
+    public var totpLastStep: Int64?
 }
 
 /// All SQL about users, in one place.
@@ -54,8 +56,30 @@ public struct UserRepository: Sendable {
         try await database.execute("UPDATE users SET role = \(bind: role) WHERE id = \(bind: id)")
     }
 
+    /// Stores (or clears) the sealed TOTP secret and forgets the replay guard of the previous one.
     public func setTOTPSecret(_ secret: [UInt8]?, for id: Int64) async throws(StoreError) {
-        try await database.execute("UPDATE users SET totp_secret = \(bind: secret) WHERE id = \(bind: id)")
+        try await database.execute("UPDATE users SET totp_secret = \(bind: secret), totp_last_step = NULL WHERE id = \(bind: id)")
+    }
+
+    /// Records `step` as used, atomically: false when that step (or a newer one) was already used,
+    /// so two requests racing with the same code cannot both succeed.
+    public func claimTOTPStep(_ step: Int64, for id: Int64) async throws(StoreError) -> Bool {
+        let rows = try await database.query("""
+            UPDATE users SET totp_last_step = \(bind: step)
+            WHERE id = \(bind: id) AND (totp_last_step IS NULL OR totp_last_step < \(bind: step))
+            RETURNING id
+            """)
+        return !rows.isEmpty
+    }
+
+    /// Deletes the user (their sessions and recovery codes go with them); false when absent.
+    public func delete(id: Int64) async throws(StoreError) -> Bool {
+        !(try await database.query("DELETE FROM users WHERE id = \(bind: id) RETURNING id")).isEmpty
+    }
+
+    /// Admins who can still log in: the last one must not be demoted, disabled or deleted.
+    public func enabledAdminCount() async throws(StoreError) -> Int {
+        Int(try await database.first("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = \(bind: false)")?.int("n") ?? 0)
     }
 
     public func setDisabled(_ disabled: Bool, for id: Int64) async throws(StoreError) {
@@ -70,7 +94,8 @@ public struct UserRepository: Sendable {
             role: try row.string("role"),
             totpSecret: row["totp_secret"].bytes,
             createdAt: try row.int("created_at"),
-            disabled: try row.bool("disabled")
+            disabled: try row.bool("disabled"),
+            totpLastStep: row.optionalInt("totp_last_step")
         )
     }
 }

@@ -66,5 +66,19 @@ public enum Schema {
                 """,
             ]
         },
+        Migration(version: 3, name: "second factors: recovery codes, replay guard") { t in
+            [
+                // The newest TOTP time step accepted, so a code cannot be replayed within its window.
+                "ALTER TABLE users ADD COLUMN totp_last_step BIGINT",
+                """
+                CREATE TABLE recovery_codes (
+                    user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                    code_hash TEXT NOT NULL,
+                    used_at \(unsafeRaw: t.timestamp),
+                    PRIMARY KEY (user_id, code_hash)
+                )
+                """,
+            ]
+        },
     ]
 }
