@@ -53,6 +53,7 @@ public enum NebulaServer {
         let webSocketRoutes = WebSocketRoutes(authenticator: authenticator, connections: connections, echoEnabled: configuration.echoEndpoint)
 
         let router = Router(context: NebulaRequestContext.self)
+        router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
         router.add(middleware: AccessLogMiddleware(logger: logger))
         if let web = configuration.webDirectory {
             router.add(middleware: FileMiddleware(web.path, searchForIndexHtml: true, logger: logger))

@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     public var databaseURL: String?
     /// `NEBULA_API_KEY`: the admin key for automation; nil means generate or load one.
     public var apiKey: String?
+    /// Reverse proxies whose `X-Forwarded-For` names the real client (`--trusted-proxy`).
+    public var trustedProxies: [IPRange] = []
     /// `NEBULA_SECRET_KEY`: seals secrets at rest; nil means `<data-dir>/secret.key`.
     public var secretKey: String?
     /// Event loop threads; one per CPU this process may run on.

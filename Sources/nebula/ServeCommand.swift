@@ -48,6 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "Reverse proxies whose X-Forwarded-For names the client, comma-separated addresses or CIDR blocks (e.g. 127.0.0.1,10.0.0.0/8).")
+    var trustedProxy: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535, got \(port)") }
         if let threads, !(1...256).contains(threads) { throw ValidationError("--threads must be between 1 and 256") }
@@ -57,6 +60,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical") }
         if let databaseURL, !(databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://")) {
             throw ValidationError("--database-url must start with postgres:// or postgresql://")
+        }
+        if let trustedProxy, trustedProxies(trustedProxy) == nil {
+            throw ValidationError("--trusted-proxy '\(trustedProxy)' must be comma-separated IP addresses or CIDR blocks")
         }
         if let webDir, !FileManager.default.fileExists(atPath: webDir) {
             throw ValidationError("--web-dir '\(webDir)' does not exist")
@@ -82,6 +88,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxFrameBytes = maxMessageBytes
         configuration.echoEndpoint = echoEndpoint
         if let threads { configuration.eventLoopThreads = threads }
+        configuration.trustedProxies = trustedProxy.flatMap(trustedProxies) ?? []
         configuration.apiKey = ProcessInfo.processInfo.environment["NEBULA_API_KEY"]
         configuration.secretKey = ProcessInfo.processInfo.environment["NEBULA_SECRET_KEY"]
         if configuration.webDirectory == nil {
@@ -91,5 +98,10 @@ struct ServeCommand: AsyncParsableCommand {
             // Unbuffered, so a supervisor or test reading a pipe sees it at once.
             FileHandle.standardOutput.write(Data((line + "\n").utf8))
         }
+    }
+
+    private func trustedProxies(_ text: String) -> [IPRange]? {
+        let ranges = text.split(separator: ",").map { IPRange($0.trimmingCharacters(in: .whitespaces)) }
+        return ranges.contains(where: { $0 == nil }) ? nil : ranges.compactMap { $0 }
     }
 }

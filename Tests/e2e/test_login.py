@@ -132,3 +132,35 @@ def test_totp_is_required_once_enrolled(site):
     assert ok.status == 200 and ok.json()["result"]["user"]["totp_enabled"] is True
     # The same code again, within its window: a replay, refused.
     assert _login(site, "ann", totp=code).status == 401
+
+
+def _audited_addresses(s):
+    with sqlite3.connect(s.data_dir / "nebula.sqlite") as db:
+        return [r[0] for r in db.execute("SELECT client_address FROM audit_log WHERE action = 'login' ORDER BY id")]
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_is_throttled_and_audited(server_factory, tmp_path):
+    data = tmp_path / "data"
+    _user(data, "bob", "viewer")
+    s = server_factory(["--telemetry-interval", "30s", "--trusted-proxy", "127.0.0.0/8,::1"], data_dir=data)
+
+    def attempt(forwarded, username, password="wrong password!"):
+        body = json.dumps({"username": username, "password": password}).encode()
+        return s.http("POST", "/api/v1/auth/login", body=body, headers={"X-Forwarded-For": forwarded}, key=None)
+
+    # What the client itself claims (left of the proxy's own entry) is not believed.
+    assert attempt("6.6.6.6, 203.0.113.5", "nobody-0").status == 401
+    assert _audited_addresses(s)[-1] == "203.0.113.5"
+    # Failures under many names lock that client address out, and only that one: another client
+    # behind the same proxy still logs in.
+    for i in range(1, 6):
+        attempt("203.0.113.5", f"nobody-{i}")
+    assert attempt("203.0.113.5", "bob", PASSWORD).status == 429
+    assert attempt("198.51.100.7", "bob", PASSWORD).status == 200
+    assert set(_audited_addresses(s)) == {"203.0.113.5", "198.51.100.7"}
+
+
+def test_without_trusted_proxies_forwarded_headers_are_ignored(site):
+    body = json.dumps({"username": "ann", "password": "wrong password!"}).encode()
+    site.http("POST", "/api/v1/auth/login", body=body, headers={"X-Forwarded-For": "203.0.113.5"}, key=None)
+    assert _audited_addresses(site)[-1] == "127.0.0.1"
