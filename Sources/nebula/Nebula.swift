@@ -7,7 +7,7 @@ struct Nebula: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nebula",
         abstract: "Nebula Command: a self-hosted command center for your homelab.",
-        subcommands: [ServeCommand.self, UserCommand.self]
+        subcommands: [ServeCommand.self, UserCommand.self, KeyCommand.self]
     )
 
     /// Parses with environment defaults, and reports usage errors as one line with exit code 2.
@@ -16,7 +16,7 @@ struct Nebula: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         if arguments.first == "serve" {
             arguments.insert(contentsOf: EnvironmentDefaults.arguments(from: environment), at: 1)
-        } else if arguments.starts(with: ["user", "create"]) {
+        } else if arguments.count >= 2, ["user", "key"].contains(arguments[0]), !arguments[1].hasPrefix("-") {
             arguments.insert(contentsOf: EnvironmentDefaults.arguments(from: environment, options: ["data-dir", "database-url"], flags: []), at: 2)
         }
         let command: any ParsableCommand
