@@ -20,7 +20,7 @@ public enum SecretsError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidKey(let reason):
             "NEBULA_SECRET_KEY is not usable: \(reason); give 32 random bytes as base64 or 64 hex digits (e.g. `openssl rand -base64 32`)"
         case .keyFileMissing(let path):
-            "the store holds encrypted secrets but the key file \(path) is missing; restore it from a backup or set NEBULA_SECRET_KEY to the key they were sealed with (the secrets cannot be read otherwise)"
+            "the store holds encrypted secrets but the key file \(path) is missing; restore it from a backup or set NEBULA_SECRET_KEY to the key they were sealed with (the secrets cannot be read otherwise; replicas sharing a database all need that same NEBULA_SECRET_KEY)"
         case .keyMismatch(let source):
             "the secret key from \(source) does not open the secrets in the store; use the key they were sealed with (all replicas must share one NEBULA_SECRET_KEY)"
         case .keyFileUnusable(let path, let reason): "the secret key file \(path) is unusable: \(reason)"

@@ -17,9 +17,10 @@ BIN = os.environ.get("NEBULA_BIN", str(REPO / ".build" / "debug" / "nebula"))
 PASSWORD = "correct horse battery"
 
 
-def create_user(data_dir, name, role, password=PASSWORD):
+def create_user(data_dir, name, role, password=PASSWORD, database_url=None):
     """`nebula user create`, password on stdin, as an owner would."""
-    r = subprocess.run([BIN, "user", "create", "--username", name, "--role", role, "--data-dir", str(data_dir)],
+    store = ["--database-url", database_url] if database_url else []
+    r = subprocess.run([BIN, "user", "create", "--username", name, "--role", role, "--data-dir", str(data_dir), *store],
                        input=password + "\n", capture_output=True, text=True, timeout=60,
                        env={k: v for k, v in os.environ.items() if not k.startswith("NEBULA_")})
     assert r.returncode == 0, r.stderr
@@ -88,3 +89,33 @@ def next_step_code(secret: str) -> str:
     """A valid code not used yet: the next 30-s step's, which the server accepts as clock drift
     (the current step's code was spent by the enrolment, and codes are accepted once)."""
     return totp(secret, step_offset=1)
+
+
+class Store:
+    """Direct SQL on a test server's database, SQLite or PostgreSQL, for setting up states the API
+    cannot make (an expired session) and for checking what is stored."""
+
+    def __init__(self, data_dir, postgres=None, database=None):
+        self.data_dir = data_dir
+        self.postgres = postgres
+        self.database = database
+
+    @property
+    def url(self):
+        return f"postgres://postgres@127.0.0.1:{self.postgres.port}/{self.database}" if self.postgres else None
+
+    def rows(self, sql):
+        if self.postgres:
+            out = self.postgres.query(self.database, sql)
+            return [tuple(line.split("|")) for line in out.splitlines()] if out else []
+        import sqlite3
+        with sqlite3.connect(self.data_dir / "nebula.sqlite") as db:
+            return [tuple(str(v) if v is not None else "" for v in row) for row in db.execute(sql)]
+
+    def execute(self, sql):
+        if self.postgres:
+            self.postgres.query(self.database, sql)
+        else:
+            import sqlite3
+            with sqlite3.connect(self.data_dir / "nebula.sqlite") as db:
+                db.execute(sql)

@@ -62,6 +62,15 @@ def shared_server(tmp_path_factory, request) -> Server:
     f.stop_all()
 
 
+@pytest.fixture(scope="session")
+def postgres():
+    """One real PostgreSQL for the run (initdb + pg_ctl on loopback); tests create their own databases."""
+    from postgres_server import PostgresServer
+    server = PostgresServer().start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
 def api_key():
     return API_KEY

@@ -5,12 +5,11 @@ WebSockets losing access when their session ends. Everything through the public 
 from __future__ import annotations
 
 import re
-import sqlite3
 import time
 
 import pytest
 
-from accounts_lib import PASSWORD, Session, create_user, enrol_totp, login, next_step_code, totp
+from accounts_lib import PASSWORD, Session, Store, create_user, enrol_totp, login, next_step_code, totp
 from e2e_lib import RawWS
 
 SETUP_LINK = re.compile(r"#setup=([A-Za-z0-9_-]+)")
@@ -34,14 +33,26 @@ def _cookie_ws(session: Session) -> RawWS:
     return RawWS(session.server.port, key=None, headers={**session.cookie, **session.origin}).connect()
 
 
-@pytest.fixture
-def site(server_factory, tmp_path):
-    """A server with an admin (ann), an operator (otto) and a viewer (val), made with the CLI."""
+_databases = iter(range(1, 10_000))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def site(request, server_factory, tmp_path):
+    """A server with an admin (ann), an operator (otto) and a viewer (val), made with the CLI; the
+    same tests run on SQLite and on a real PostgreSQL."""
     data = tmp_path / "data"
-    create_user(data, "ann", "admin")
-    create_user(data, "otto", "operator")
-    create_user(data, "val", "viewer")
-    return server_factory(["--telemetry-interval", "30s"], data_dir=data)
+    store = Store(data)
+    if request.param == "postgres":
+        postgres = request.getfixturevalue("postgres")
+        name = f"accounts_{next(_databases)}"
+        postgres.create_database(name)
+        store = Store(data, postgres, name)
+    for name, role in (("ann", "admin"), ("otto", "operator"), ("val", "viewer")):
+        create_user(data, name, role, database_url=store.url)
+    args = ["--telemetry-interval", "30s"] + (["--database-url", store.url] if store.url else [])
+    server = server_factory(args, data_dir=data)
+    server.store = store
+    return server
 
 
 # ---- first start ---------------------------------------------------------------------------------
@@ -236,8 +247,7 @@ def test_totp_enrolment_recovery_codes_and_turning_it_off(site):
     off = val.http("POST", "/api/v1/account/recovery-codes", {"password": PASSWORD})
     assert off.status == 409 and off.json()["error"]["code"] == "totp_not_enabled"
 
-    with sqlite3.connect(site.data_dir / "nebula.sqlite") as db:
-        actions = [r[0] for r in db.execute("SELECT action FROM audit_log WHERE action LIKE 'account.%' ORDER BY id")]
+    actions = [r[0] for r in site.store.rows("SELECT action FROM audit_log WHERE action LIKE 'account.%' ORDER BY id")]
     assert actions[:2] == ["account.totp.enable", "account.totp.enable"] and "account.totp.disable" in actions
 
 
@@ -246,9 +256,10 @@ def test_the_totp_secret_is_sealed_in_the_store(site):
     secret, _ = enrol_totp(val)
     import base64
     raw = base64.b32decode(secret + "=" * ((8 - len(secret) % 8) % 8))
-    with sqlite3.connect(site.data_dir / "nebula.sqlite") as db:
-        (stored,) = db.execute("SELECT totp_secret FROM users WHERE username = 'val'").fetchone()
-    assert stored and raw not in stored and len(stored) == 1 + 12 + len(raw) + 16
+    hex_of = "encode(totp_secret, 'hex')" if site.store.postgres else "hex(totp_secret)"
+    ((stored,),) = site.store.rows(f"SELECT {hex_of} FROM users WHERE username = 'val'")
+    stored = bytes.fromhex(stored)
+    assert raw not in stored and len(stored) == 1 + 12 + len(raw) + 16
 
 
 def test_an_admin_can_remove_a_lost_second_factor(site):
@@ -339,7 +350,7 @@ def test_secrets_are_encrypted_at_rest_and_never_read_back(site):
     assert ann.http("PUT", "/api/v1/secrets/empty", {}).status == 400
     for suffix in ("", "-wal"):
         path = site.data_dir / f"nebula.sqlite{suffix}"
-        if path.exists():
+        if not site.store.postgres:
             assert value.encode() not in path.read_bytes()
             assert (path.stat().st_mode & 0o777) == 0o600
     assert (site.data_dir / "secret.key").stat().st_mode & 0o777 == 0o600
@@ -391,8 +402,7 @@ def test_an_expired_or_idle_session_is_refused_and_its_websocket_closed(site, co
     ws = _cookie_ws(val)
     ws.send_json({"id": 1, "op": "subscribe", "channel": "app.room"})
     assert "result" in ws.recv_json()
-    with sqlite3.connect(site.data_dir / "nebula.sqlite") as db:
-        db.execute(f"UPDATE sessions SET {column} = 1")  # 1970: past any expiry
+    site.store.execute(f"UPDATE sessions SET {column} = 1")  # 1970: past any expiry
     info = ws.wait_close(timeout=3)
     assert info.code == 4003 and info.reason == "session ended", info
     assert val.http("GET", "/api/v1/auth/me").status == 401
@@ -408,3 +418,39 @@ def test_logout_closes_that_sessions_websocket_only(site):
     assert ws_second.recv_json()["id"] == 3
     assert second.http("POST", "/api/v1/auth/logout-all").status == 200
     assert ws_second.wait_close(timeout=3).code == 4003
+
+
+def test_replicas_sharing_postgres_share_accounts_and_withdraw_sessions_everywhere(server_factory, postgres, tmp_path):
+    """Two servers on one PostgreSQL (and one NEBULA_SECRET_KEY): a session from one works on the
+    other, a second factor enrolled on one verifies on the other, and disabling a user on one closes
+    that user's WebSocket on the other within about a second."""
+    postgres.create_database("accounts_replicas")
+    url = f"postgres://postgres@127.0.0.1:{postgres.port}/accounts_replicas"
+    key = "0123456789abcdef" * 4
+    for name, role in (("ann", "admin"), ("val", "viewer")):
+        create_user(tmp_path / "cli", name, role, database_url=url)
+    env = {"NEBULA_SECRET_KEY": key}
+    a = server_factory(["--telemetry-interval", "30s", "--database-url", url], env=env, data_dir=tmp_path / "a")
+    b = server_factory(["--telemetry-interval", "30s", "--database-url", url], env=env, data_dir=tmp_path / "b")
+
+    val_on_a = Session.login(a, "val")
+    assert b.http("GET", "/api/v1/auth/me", headers=val_on_a.cookie, key=None).status == 200
+    secret, _ = enrol_totp(val_on_a)
+    assert login(b, "val").json()["error"]["code"] == "totp_required"
+    val_on_b = Session.login(b, "val", totp=next_step_code(secret))
+
+    ws = _cookie_ws(val_on_b)
+    ws.send_json({"id": 1, "op": "subscribe", "channel": "app.replicas"})
+    assert "result" in ws.recv_json()
+    ann_on_a = Session.login(a, "ann")
+    started = time.monotonic()
+    assert ann_on_a.http("PATCH", f"/api/v1/users/{val_on_a.user['id']}", {"disabled": True}).status == 200
+    info = ws.wait_close(timeout=3)
+    assert info.code == 4003 and info.reason == "session ended", info
+    assert time.monotonic() - started < 1.5
+
+    # A replica given another secret key refuses to start rather than misread the shared secrets.
+    wrong = server_factory(["--telemetry-interval", "30s", "--database-url", url], env={"NEBULA_SECRET_KEY": "f" * 64},
+                           data_dir=tmp_path / "c", start=False)
+    wrong.start(wait=False)
+    assert wrong.wait_exit(20) == 1 and "does not open the secrets" in wrong.stderr
