@@ -76,6 +76,26 @@ public struct SessionService: Sendable {
         return .success(token: token, csrfToken: csrf, user: user)
     }
 
+    public enum Recheck: Sendable, Equatable {
+        case confirmed
+        case wrongPassword
+        case lockedOut(retryAfterMilliseconds: Int64)
+    }
+
+    /// Asks a signed-in user for their password again before something sensitive (changing it,
+    /// turning 2FA off). Throttled like logins, per account, so a stolen session cannot be used to
+    /// guess the password at leisure.
+    public func recheckPassword(_ password: String, of user: UserRecord, now: Int64 = Clock.nowMilliseconds()) throws -> Recheck {
+        let key = "user:\(user.username)"
+        if let wait = throttle.retryAfter(key, now: now) { return .lockedOut(retryAfterMilliseconds: wait) }
+        guard try hasher.verify(password, against: user.passwordHash) else {
+            throttle.fail(key, now: now)
+            return .wrongPassword
+        }
+        throttle.succeed(key)
+        return .confirmed
+    }
+
     /// A new session for a user who has just proven who they are (login, or creating the first
     /// admin account with the setup token): the cookie token and its CSRF token.
     public func start(for user: UserRecord, clientAddress: String?, now: Int64 = Clock.nowMilliseconds()) async throws -> (token: String, csrfToken: String) {

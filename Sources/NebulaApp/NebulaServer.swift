@@ -66,7 +66,7 @@ public enum NebulaServer {
         KeyRoutes(keys: keys, audit: audit, authenticator: authenticator).register(on: router)
         AuthRoutes(sessions: sessions, authenticator: authenticator, connections: connections, audit: audit).register(on: router)
         SetupRoutes(directory: directory, sessions: sessions, setupToken: setup?.holder ?? SetupToken(digest: nil), audit: audit).register(on: router)
-        AccountRoutes(directory: directory, secondFactor: secondFactor, authenticator: authenticator, connections: connections, audit: audit)
+        AccountRoutes(directory: directory, sessions: sessions, secondFactor: secondFactor, authenticator: authenticator, connections: connections, audit: audit)
             .register(on: router)
         UserRoutes(directory: directory, authenticator: authenticator, connections: connections, audit: audit).register(on: router)
         AuditRoutes(repository: AuditLogRepository(database), authenticator: authenticator).register(on: router)

@@ -47,10 +47,10 @@ struct AccountServicesTests {
 
         try await newSession("v2", for: val)
         try await newSession("v3", for: val)
-        await #expect(throws: UserDirectory.Failure.wrongPassword) {
-            try await directory.changePassword(userID: val.id, current: "not it at all", new: "new password 1", keepingSession: "v2")
+        await #expect(throws: UserDirectory.Failure.weakPassword("use at least 10 characters")) {
+            try await directory.changePassword(userID: val.id, to: "short", keepingSession: "v2")
         }
-        try await directory.changePassword(userID: val.id, current: Self.password, new: "new password 1", keepingSession: "v2")
+        try await directory.changePassword(userID: val.id, to: "new password 1", keepingSession: "v2")
         #expect(try await sessions.find(idHash: "v2") != nil)
         #expect(try await sessions.find(idHash: "v3") == nil)
         let stored = try #require(try await directory.find(id: val.id))

@@ -215,6 +215,17 @@ def test_changing_the_password_ends_the_other_sessions(site):
     assert login(site, "val", "fresh password 1").status == 200
 
 
+def test_guessing_the_password_through_a_session_is_throttled(site):
+    val = Session.login(site, "val")
+    for _ in range(5):
+        assert val.http("POST", "/api/v1/account/password", {"current_password": "a wrong guess!", "new_password": "whatever 1234"}).status == 403
+    locked = val.http("POST", "/api/v1/account/password", {"current_password": PASSWORD, "new_password": "whatever 1234"})
+    assert locked.status == 429 and locked.json()["error"]["code"] == "locked_out" and int(locked.header("retry-after")) >= 1
+    assert val.http("POST", "/api/v1/account/totp/disable", {"password": PASSWORD}).status == 429
+    denied = [r[0] for r in site.store.rows("SELECT details FROM audit_log WHERE action = 'account.password' AND outcome = 'denied'")]
+    assert denied.count("wrong_password") == 5 and "locked_out" in denied
+
+
 def test_totp_enrolment_recovery_codes_and_turning_it_off(site):
     val = Session.login(site, "val")
     proposal = val.http("POST", "/api/v1/account/totp/setup", {}).json()["result"]

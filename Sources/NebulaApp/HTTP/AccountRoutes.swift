@@ -7,6 +7,7 @@ import Store
 /// an API key is not an account.
 struct AccountRoutes {
     let directory: UserDirectory
+    let sessions: SessionService
     let secondFactor: SecondFactor
     let authenticator: any Authenticator
     let connections: ConnectionRegistry
@@ -36,9 +37,8 @@ struct AccountRoutes {
         let current = try value.requiredString("current_password")
         let new = try value.requiredString("new_password")
         do {
-            try await APIError.mappingAccountFailures {
-                try await directory.changePassword(userID: user.id, current: current, new: new, keepingSession: session)
-            }
+            try await recheck(current, of: user)
+            try await APIError.mappingAccountFailures { try await directory.changePassword(userID: user.id, to: new, keepingSession: session) }
         } catch let error as APIError {
             try await audit.append(principal.audit("account.password", target: "user:\(user.id)", from: context.clientAddress, outcome: "denied", details: error.code))
             throw error
@@ -102,9 +102,22 @@ struct AccountRoutes {
     private func requirePassword(_ request: Request, of user: UserRecord, principal: Principal, action: String, context: NebulaRequestContext) async throws {
         let value = try await request.jsonObject(expecting: "{\"password\"}")
         let password = try value.requiredString("password")
-        guard try directory.verifyPassword(password, of: user) else {
-            try await audit.append(principal.audit(action, target: "user:\(user.id)", from: context.clientAddress, outcome: "denied", details: "wrong_password"))
-            throw APIError(UserDirectory.Failure.wrongPassword)
+        do {
+            try await recheck(password, of: user)
+        } catch let error as APIError {
+            try await audit.append(principal.audit(action, target: "user:\(user.id)", from: context.clientAddress, outcome: "denied", details: error.code))
+            throw error
+        }
+    }
+
+    private func recheck(_ password: String, of user: UserRecord) async throws {
+        switch try sessions.recheckPassword(password, of: user) {
+        case .confirmed: return
+        case .wrongPassword: throw APIError(UserDirectory.Failure.wrongPassword)
+        case .lockedOut(let wait):
+            var error = APIError(.tooManyRequests, code: "locked_out", "too many wrong passwords; try again in \((wait + 999) / 1000) s")
+            error.retryAfterSeconds = (wait + 999) / 1000
+            throw error
         }
     }
 
