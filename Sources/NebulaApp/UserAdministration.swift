@@ -8,8 +8,6 @@ import Store
 /// close their WebSockets within a second).
 public enum UserAdministration {
     public enum Failure: Error, CustomStringConvertible {
-        case usernameTaken(String)
-        case invalidUsername(String)
         case invalidRole(String)
         case noSuchUser(String)
         case noSuchKey(Int64)
@@ -18,8 +16,6 @@ public enum UserAdministration {
 
         public var description: String {
             switch self {
-            case .usernameTaken(let name): "a user named '\(name)' already exists"
-            case .invalidUsername(let name): "'\(name)' is not a valid username: 1-64 characters, letters, digits, . _ - @"
             case .invalidRole(let role): "'\(role)' is not a role: admin, operator or viewer"
             case .noSuchUser(let name): "no user named '\(name)'"
             case .noSuchKey(let id): "no active key with id \(id)"
@@ -48,13 +44,8 @@ public enum UserAdministration {
         _ configuration: ServerConfiguration, username: String, password: String, role: String, logger: Logger
     ) async throws {
         guard let role = Role(rawValue: role) else { throw Failure.invalidRole(role) }
-        guard UserDirectory.isValidUsername(username) else { throw Failure.invalidUsername(username) }
         try await withStore(configuration, logger: logger) { database in
-            do {
-                try await UserDirectory(database: database).create(username: username, password: password, role: role)
-            } catch UserDirectory.Failure.usernameTaken(let name) {
-                throw Failure.usernameTaken(name)
-            }
+            _ = try await UserDirectory(database: database).create(username: username, password: password, role: role)
             try await audit(database, "user.create", target: username, details: "role \(role.rawValue)")
         }
     }

@@ -16,20 +16,7 @@ struct APIRoutes {
 
     private func publish(_ request: Request) async throws -> Response {
         let principal = try await request.principal(using: authenticator)
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: maxBodyBytes)
-        } catch {
-            throw APIError(.contentTooLarge, code: "bad_request", "body over \(maxBodyBytes) bytes")
-        }
-        let value: JSONValue
-        do {
-            value = try JSONParser.parse(Array(buffer: body))
-        } catch {
-            throw APIError(.badRequest, code: "bad_request", "body is not valid JSON: \(error)")
-        }
-        guard value.isObject else { throw APIError(.badRequest, code: "bad_request", "body must be a JSON object") }
+        let value = try await request.jsonObject(upTo: maxBodyBytes, expecting: "{\"channel\": ..., \"data\": ...}")
         guard let channel = value["channel"]?.stringValue else {
             throw APIError(.badRequest, code: "bad_request", "field 'channel' (a string) is required")
         }

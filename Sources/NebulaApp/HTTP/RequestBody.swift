@@ -12,9 +12,13 @@ extension Request {
         } catch {
             throw APIError(.contentTooLarge, code: "bad_request", "body over \(limit) bytes")
         }
-        guard let value = try? JSONParser.parse(Array(buffer: body)), value.isObject else {
-            throw APIError(.badRequest, code: "bad_request", "body must be a JSON object: \(shape)")
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(Array(buffer: body))
+        } catch {
+            throw APIError(.badRequest, code: "bad_request", "body is not valid JSON (\(error)); expected \(shape)")
         }
+        guard value.isObject else { throw APIError(.badRequest, code: "bad_request", "body must be a JSON object: \(shape)") }
         return value
     }
 }
