@@ -55,6 +55,7 @@ public enum NebulaServer {
         let router = Router(context: NebulaRequestContext.self)
         router.add(middleware: ClientAddressMiddleware(trustedProxies: configuration.trustedProxies))
         router.add(middleware: AccessLogMiddleware(logger: logger))
+        router.add(middleware: SecurityHeadersMiddleware())
         if let web = configuration.webDirectory {
             router.add(middleware: FileMiddleware(web.path, searchForIndexHtml: true, logger: logger))
         }

@@ -111,3 +111,17 @@ def test_no_traversal_to_repo_files_with_default_web_dir(server_factory):
         r = raw_http(s.port, req)
         assert b"swift-tools-version" not in r.body and b"Nebula Command protocol" not in r.body, path
         assert r.status in (400, 403, 404), (path, r.status)
+
+
+def test_pages_carry_a_strict_content_security_policy(server):
+    page = server.http("GET", "/", key=None)
+    assert page.status == 200
+    csp = page.header("content-security-policy")
+    for directive in ("default-src 'self'", "script-src 'self'", "style-src 'self'", "frame-ancestors 'none'", "base-uri 'none'"):
+        assert directive in csp, csp
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert page.header("x-frame-options") == "DENY"
+    assert page.header("x-content-type-options") == "nosniff"
+    assert page.header("referrer-policy") == "no-referrer"
+    api = server.http("GET", "/api/v1/channels")
+    assert api.header("x-content-type-options") == "nosniff" and api.header("content-security-policy") is None
