@@ -52,7 +52,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 NEBULA_API_KEY=$key .build/debug/nebula serve --port "$port" --data-dir "$datadir" --telemetry-interval 1s >"$datadir/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
-NEBULA_URL=http://127.0.0.1:$port NEBULA_KEY=$key python3 -m pytest Tests/browser -q -p no:cacheprovider 2>&1 | tee /tmp/nebula-browser.log | tail -8
+# test_dashboard.py uses this server (API key); test_accounts.py starts its own from NEBULA_BIN.
+NEBULA_URL=http://127.0.0.1:$port NEBULA_KEY=$key NEBULA_BIN=$root/.build/debug/nebula \
+  python3 -m pytest Tests/browser -q -p no:cacheprovider 2>&1 | tee /tmp/nebula-browser.log | tail -8
 count_pytest /tmp/nebula-browser.log
 grep -qE '[0-9]+ passed' /tmp/nebula-browser.log && ! grep -qE '[0-9]+ (failed|error)' /tmp/nebula-browser.log || failures+=("browser")
 kill -TERM $server 2>/dev/null; wait $server 2>/dev/null

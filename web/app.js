@@ -1,28 +1,74 @@
-// Nebula Command dashboard entry point.
-import { askForKey, clearKey, loadKey, socketUrl, takeKeyFromFragment, verifyKey } from "./js/auth.js";
+// Nebula Command dashboard entry point: decides how this visit signs in,
+// then runs the signed-in app (live connection, pages, top bar).
+//
+// Start-up order: a `#setup=` link (create the first admin), an API key
+// (`#token=` or one kept for this tab), then the session cookie
+// (`/api/v1/auth/me`); without one, the login page or, before the first
+// account exists, a page explaining where the setup link comes from.
+
+import * as api from "./js/api.js";
+import { clearKey, loadKey, saveKey, socketUrl, takeKeyFromFragment, verifyKey } from "./js/auth.js";
 import { HostDashboard } from "./js/cards.js";
 import { Connection } from "./js/connection.js";
+import { closeAll } from "./js/dialog.js";
 import * as fmt from "./js/format.js";
+import { NoticesPanel } from "./js/notices.js";
+import { AccountPage } from "./js/pages/account.js";
+import { AuditPage } from "./js/pages/audit.js";
+import { KeysPage } from "./js/pages/keys.js";
+import { UsersPage } from "./js/pages/users.js";
+import * as router from "./js/router.js";
+import * as session from "./js/session.js";
+import { SignIn } from "./js/signin.js";
+import { refreshTimes } from "./js/timeago.js";
 
 const $ = (id) => document.getElementById(id);
 
 const ui = {
+  boot: $("boot"),
   conn: $("conn"),
   connLabel: $("conn-label"),
   connAnnounce: $("conn-announce"),
-  form: $("key-form"),
   host: $("host"),
   hostId: $("host-id"),
   hostname: $("hostname"),
   updated: $("updated"),
   grid: $("host-grid"),
+  nav: $("nav"),
+  who: $("who"),
+  whoName: $("who-name"),
+  whoRole: $("who-role"),
+  signOut: $("sign-out"),
   changeKey: $("change-key"),
 };
 
+const SESSION_ENDED = "Your session ended; sign in again.";
+
+/** "session" (an account), "key" (an API key) or null (signing in). */
+let mode = null;
 let connection = null;
 let dashboard = null;
 let connState = { state: "connecting" };
-let ticker = null;
+let ticks = 0;
+let shownPage = null;
+
+const notices = new NoticesPanel($("notices"));
+const pages = {
+  account: new AccountPage($("page-account"), { signOutEverywhere }),
+  users: new UsersPage($("page-users")),
+  keys: new KeysPage($("page-keys")),
+  audit: new AuditPage($("page-audit"), { connection: () => connection }),
+};
+
+const signin = new SignIn({
+  onSignedIn: (user) => enterSession(user),
+  onKey: (key) => tryKey(key),
+  onUseAccount: () => {
+    clearKey();
+    startAccountFlow();
+  },
+  onRecheck: () => startAccountFlow(),
+});
 
 // ---- connection indicator ----------------------------------------------------
 
@@ -64,48 +110,174 @@ function renderUpdated() {
 function tick() {
   renderIndicator();
   renderUpdated();
+  ticks += 1;
+  if (ticks % 15 === 0 && mode) refreshTimes($("main"));
 }
 
-// ---- startup ---------------------------------------------------------------------
+// ---- signing in ------------------------------------------------------------------
 
-function showDashboard() {
-  ui.form.hidden = true;
-  ui.host.hidden = false;
-  ui.changeKey.hidden = false;
-  if (!dashboard) dashboard = new HostDashboard(ui.grid);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function showBoot(text) {
+  signin.hideAll();
+  ui.boot.textContent = text;
+  ui.boot.hidden = false;
 }
 
-async function obtainKey(error) {
-  ui.host.hidden = true;
+/** Cookie session, else the login page (or the "create the admin first" page). */
+async function startAccountFlow({ notice = "" } = {}) {
+  showBoot("Connecting to Nebula…");
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      const user = await session.resume();
+      if (user) {
+        enterSession(user);
+        return;
+      }
+      const needed = await session.setupNeeded();
+      ui.boot.hidden = true;
+      if (needed) signin.showSetupNeeded();
+      else signin.showLogin({ notice });
+      return;
+    } catch (err) {
+      showBoot(`Cannot reach the server (${err.message}). Retrying…`);
+      await sleep(Math.min(1000 * 2 ** attempt, 10000));
+    }
+  }
+}
+
+/** Verify a key before connecting: a 401 in the WebSocket handshake is invisible. */
+async function tryKey(key) {
+  showBoot("Checking the API key…");
+  const verdict = await verifyKey(key);
+  if (verdict === "unauthorized") {
+    clearKey();
+    ui.boot.hidden = true;
+    signin.showKeyForm("That key was refused");
+    return;
+  }
+  // "unreachable" goes ahead too: the connection retries with backoff.
+  saveKey(key);
+  enterKeyMode(key);
+}
+
+function enterSession(user) {
+  mode = "session";
+  ui.boot.hidden = true;
+  signin.hideAll();
+  renderWho(user);
+  ui.nav.hidden = false;
+  ui.who.hidden = false;
+  ui.signOut.hidden = false;
   ui.changeKey.hidden = true;
+  notices.setAuthor({ name: user.username, mayPost: session.mayPublish() });
+  connect(null);
+  showApp();
+}
+
+function enterKeyMode(key) {
+  mode = "key";
+  api.useKey(key);
+  ui.boot.hidden = true;
+  signin.hideAll();
+  ui.nav.hidden = true;
+  ui.who.hidden = true;
+  ui.signOut.hidden = true;
+  ui.changeKey.hidden = false;
+  notices.setAuthor({ name: "API key", mayPost: true });
+  connect(key);
+  showApp();
+}
+
+/** Tear the signed-in app down; what comes next is up to the caller. */
+function leaveApp() {
+  mode = null;
+  closeAll();
+  if (connection) connection.stop("signed out");
+  connection = null;
   connState = { state: "offline" };
   renderIndicator();
-  return askForKey(ui.form, error);
+  if (shownPage) shownPage.hide();
+  shownPage = null;
+  notices.reset();
+  for (const p of Object.values(pages)) p.reset();
+  for (const el of document.querySelectorAll(".page")) el.hidden = true;
+  ui.nav.hidden = true;
+  ui.who.hidden = true;
+  ui.signOut.hidden = true;
+  ui.changeKey.hidden = true;
+  ui.conn.hidden = true;
+  ui.hostId.hidden = true;
+  api.forget();
 }
 
-async function start() {
-  let key = takeKeyFromFragment() || loadKey();
-  if (!key) key = await obtainKey();
+/** The server says the session is over (signed out elsewhere, disabled, role changed). */
+function sessionEnded(notice = SESSION_ENDED) {
+  if (mode !== "session") return;
+  leaveApp();
+  session.clear();
+  signin.showLogin({ notice });
+}
 
-  // Verify before connecting: a 401 in the WebSocket handshake is invisible.
-  for (;;) {
-    connState = { state: "connecting" };
-    renderIndicator();
-    const verdict = await verifyKey(key);
-    if (verdict !== "unauthorized") break;
-    clearKey();
-    key = await obtainKey("That key was refused");
+function keyRefused(message = "That key was refused") {
+  if (mode !== "key") return;
+  leaveApp();
+  clearKey();
+  signin.showKeyForm(message);
+}
+
+api.setUnauthorizedHandler(() => {
+  if (mode === "session") sessionEnded();
+  else if (mode === "key") keyRefused();
+});
+
+async function signOut() {
+  // Stop the socket first: ending the session closes it with 4003, which
+  // would otherwise read as "your session ended".
+  if (connection) connection.stop("signing out");
+  mode = null;
+  try {
+    await session.logout();
+  } catch {
+    session.clear(); // unreachable: the cookie expires on its own
   }
-
-  showDashboard();
-  connect(key);
+  leaveApp();
+  signin.showLogin({ notice: "You are signed out." });
 }
+
+async function signOutEverywhere() {
+  if (connection) connection.stop("signing out everywhere");
+  try {
+    await session.logout({ everywhere: true });
+  } catch (err) {
+    if (connection) connection.start();
+    throw err; // shown in the dialog
+  }
+  mode = null;
+  leaveApp();
+  signin.showLogin({ notice: "You are signed out everywhere." });
+}
+
+function renderWho(user) {
+  if (!user) return;
+  ui.whoName.textContent = user.username;
+  ui.whoRole.textContent = user.role;
+  ui.whoRole.dataset.role = user.role;
+  for (const link of ui.nav.querySelectorAll("[data-admin]")) link.hidden = user.role !== "admin";
+}
+
+session.onChange((user) => {
+  if (user && mode === "session") renderWho(user);
+});
+
+// ---- live connection ---------------------------------------------------------------
 
 function connect(key) {
   if (connection) connection.stop("replaced");
+  if (!dashboard) dashboard = new HostDashboard(ui.grid);
   connection = new Connection({
     url: () => socketUrl(key),
-    authorize: () => verifyKey(key),
+    authorize: key ? () => verifyKey(key) : () => session.check(),
   });
   window.__nebula = { connection, dashboard }; // handy in devtools and tests
 
@@ -113,11 +285,9 @@ function connect(key) {
     connState = ev.detail;
     tick();
   });
-  connection.addEventListener("unauthorized", async () => {
-    clearKey();
-    const next = await obtainKey("That key was refused");
-    showDashboard();
-    connect(next);
+  connection.addEventListener("unauthorized", (ev) => {
+    if (key) keyRefused(ev.detail.code === 4003 ? "That key was revoked or has expired" : "That key was refused");
+    else sessionEnded();
   });
 
   const seen = []; // recent offsets, for devtools and the browser tests
@@ -142,17 +312,84 @@ function connect(key) {
       ui.updated.textContent = `Host telemetry unavailable: ${err.message}`;
     },
   });
+  notices.attach(connection);
   connection.start();
 }
 
-ui.changeKey.addEventListener("click", async () => {
-  if (connection) connection.stop("key change");
-  connection = null;
-  clearKey();
-  const key = await obtainKey();
-  showDashboard();
-  connect(key);
+// ---- pages -----------------------------------------------------------------------------
+
+function allowedPages() {
+  if (mode === "session") return session.isAdmin() ? router.PAGES : ["overview", "account"];
+  return ["overview"];
+}
+
+function showApp() {
+  ui.conn.hidden = false;
+  renderIndicator();
+  showPage();
+}
+
+function showPage({ focus = false } = {}) {
+  if (!mode) return;
+  const name = router.currentPage();
+  if (!name || !allowedPages().includes(name)) {
+    router.go("overview", { replace: true });
+    return;
+  }
+  for (const el of document.querySelectorAll(".page")) el.hidden = el.dataset.page !== name;
+  for (const link of ui.nav.querySelectorAll("[data-route]")) {
+    if (link.dataset.route === name) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  const page = pages[name] ?? null;
+  if (shownPage && shownPage !== page) shownPage.hide();
+  shownPage = page;
+  if (page) page.show();
+  if (focus) {
+    const heading = $(`page-${name}`).querySelector("h1");
+    if (heading) heading.focus({ preventScroll: false });
+  }
+}
+
+router.onNavigate(() => {
+  // A setup link or `#token=` pasted into a tab that already shows the dashboard.
+  if (router.hasSecret("setup") || router.hasSecret("token")) {
+    if (mode) leaveApp();
+    start();
+    return;
+  }
+  showPage({ focus: true });
 });
 
-ticker = setInterval(tick, 1000);
+ui.signOut.addEventListener("click", () => {
+  ui.signOut.disabled = true;
+  signOut().finally(() => {
+    ui.signOut.disabled = false;
+  });
+});
+
+ui.changeKey.addEventListener("click", () => {
+  leaveApp();
+  clearKey();
+  signin.showKeyForm();
+});
+
+// ---- start -------------------------------------------------------------------------------
+
+function start() {
+  const setupToken = router.takeSecret("setup");
+  if (setupToken) {
+    ui.boot.hidden = true;
+    signin.showSetup(setupToken);
+    return;
+  }
+  const key = takeKeyFromFragment() || loadKey();
+  if (key) {
+    tryKey(key);
+    return;
+  }
+  startAccountFlow();
+}
+
+setInterval(tick, 1000);
 start();

@@ -296,11 +296,11 @@ struct HubTests {
 
     @Test func scopesAreChecked() async throws {
         let f = HubFixture()
-        await #expect(throws: ProtocolError(.forbidden, "this key may not publish to 'app.x'")) {
+        await #expect(throws: ProtocolError(.forbidden, "your key or role may not publish to 'app.x'")) {
             try await f.hub.publish(.null, to: "app.x", by: .reader)
         }
         #expect(try await f.hub.publish(.null, to: "app.x", by: Principal(id: "writer", scopes: [.publish])).offset == 1)
-        await #expect(throws: ProtocolError(.forbidden, "this key may not read 'app.x'")) {
+        await #expect(throws: ProtocolError(.forbidden, "your key or role may not read 'app.x'")) {
             try await f.hub.history(of: "app.x", limit: nil, for: .nobody)
         }
         let (session, out) = f.session(1, .nobody)

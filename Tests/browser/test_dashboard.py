@@ -13,60 +13,33 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-
-# Never let Selenium Manager go looking for (or downloading) drivers/browsers.
-os.environ.setdefault("SE_OFFLINE", "true")
-os.environ.setdefault("SE_AVOID_STATS", "true")
-
-from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import TimeoutException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from harness import (
+    SHOTS,  # noqa: F401 - re-exported for other test modules
+    VIEWPORTS,
+    free_port,
+    indicator,
+    make_driver,
+    print_console_errors,
+    shot,
+    text_of,
+    wait_for,
+    wait_http,
+)
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.common.by import By
 
 HERE = Path(__file__).resolve().parent
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(os.environ.get("NEBULA_SHOTS", "/tmp/nebula-shots"))
-
-VIEWPORTS = {
-    "desktop": {"width": 1280, "height": 800, "mobile": False, "scale": 1},
-    "phone": {"width": 390, "height": 844, "mobile": True, "scale": 2},
-}
-
 NUMBER = re.compile(r"\d")
+_make_driver = make_driver  # the old name, for anything that imported it
 
 
 # ---- server -------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answered
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 class ServerInfo:
@@ -85,15 +58,15 @@ def server():
             pytest.fail("NEBULA_URL is set but NEBULA_KEY is not")
         yield ServerInfo(url, key, is_mock=False)
         return
-    port = _free_port()
+    port = free_port()
     key = "test-key-" + os.urandom(4).hex()
     proc = subprocess.Popen(
         [sys.executable, str(HERE / "mock_server.py"), "--port", str(port), "--key", key, "--interval", "1"],
-        stdout=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_http(f"http://127.0.0.1:{port}/healthz")
+        wait_http(f"http://127.0.0.1:{port}/healthz")
         yield ServerInfo(f"http://127.0.0.1:{port}", key, is_mock=True)
     finally:
         proc.terminate()
@@ -106,95 +79,22 @@ def server():
 # ---- browser ------------------------------------------------------------------------
 
 
-def _make_driver(viewport: dict) -> webdriver.Chrome:
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-extensions",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--hide-scrollbars",
-        f"--window-size={viewport['width']},{viewport['height']}",
-    ):
-        opts.add_argument(arg)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
-    driver.execute_cdp_cmd(
-        "Emulation.setDeviceMetricsOverride",
-        {
-            "width": viewport["width"],
-            "height": viewport["height"],
-            "deviceScaleFactor": viewport["scale"],
-            "mobile": viewport["mobile"],
-        },
-    )
-    if viewport["mobile"]:
-        driver.execute_cdp_cmd("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
-    return driver
-
-
 @pytest.fixture(params=list(VIEWPORTS), ids=list(VIEWPORTS))
 def browser(request):
     name = request.param
-    driver = _make_driver(VIEWPORTS[name])
+    driver = make_driver(VIEWPORTS[name])
     driver.viewport_name = name
     yield driver
-    try:
-        for entry in driver.get_log("browser"):
-            if entry.get("level") == "SEVERE":
-                print("browser console:", entry.get("message"))
-    except Exception:  # noqa: BLE001 - logs are best effort
-        pass
+    print_console_errors(driver)
     driver.quit()
 
 
 @pytest.fixture
 def desktop():
-    driver = _make_driver(VIEWPORTS["desktop"])
+    driver = make_driver(VIEWPORTS["desktop"])
     driver.viewport_name = "desktop"
     yield driver
     driver.quit()
-
-
-def shot(driver, name: str, full_page: bool = False) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    if full_page:
-        # Capture the whole page, not just the viewport.
-        import base64
-
-        metrics = driver.execute_cdp_cmd("Page.getLayoutMetrics", {})
-        size = metrics.get("cssContentSize") or metrics["contentSize"]
-        data = driver.execute_cdp_cmd(
-            "Page.captureScreenshot",
-            {
-                "format": "png",
-                "captureBeyondViewport": True,
-                "clip": {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1},
-            },
-        )["data"]
-        path.write_bytes(base64.b64decode(data))
-    else:
-        driver.save_screenshot(str(path))
-    return path
-
-
-def wait_for(driver, predicate, timeout: float = 10, message: str = ""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(lambda d: predicate(d), message)
-
-
-def text_of(driver, css: str) -> str:
-    els = driver.find_elements(By.CSS_SELECTOR, css)
-    return els[0].text.strip() if els else ""
-
-
-def indicator(driver) -> str:
-    return text_of(driver, "#conn-label")
 
 
 def open_dashboard(driver, server: ServerInfo, key: str | None = None) -> None:
@@ -288,7 +188,16 @@ def test_wrong_key_shows_form_with_error(browser, server):
 
 
 def test_key_form_accepts_good_key(desktop, server):
+    # Without a key or a session the dashboard offers accounts first (the
+    # login page, or the "create the admin" page on a server without
+    # accounts); the key form is one link away.
     desktop.get(f"{server.url}/")
+
+    def use_key_link(d):
+        links = [e for e in d.find_elements(By.CSS_SELECTOR, "[data-action=use-key]") if e.is_displayed()]
+        return links[0] if links else None
+
+    wait_for(desktop, use_key_link, 10, "no 'Use an API key instead' link").click()
     wait_for(desktop, lambda d: d.find_element(By.ID, "key-form").is_displayed(), 10)
     field = desktop.find_element(By.ID, "key-input")
     field.send_keys(server.key)

@@ -1,7 +1,9 @@
-// API-key handling until accounts exist (issue 3).
+// API keys, the credential of scripts, OBS and the original dashboard.
 //
 // Order: URL fragment `#token=<key>` (removed from the address bar at once),
-// then sessionStorage, then a small form asking for the key.
+// then sessionStorage. Accounts (js/session.js) are the other way in.
+
+import { takeSecret } from "./router.js";
 
 const STORAGE_KEY = "nebula.apiKey";
 
@@ -17,17 +19,9 @@ let memoryKey = null;
 
 /** Read `#token=` from the fragment, store it, and scrub it from the URL. */
 export function takeKeyFromFragment() {
-  const hash = window.location.hash;
-  if (!hash || hash.length < 2) return null;
-  const params = new URLSearchParams(hash.slice(1));
-  if (!params.has("token")) return null;
-  const key = (params.get("token") || "").trim();
-  params.delete("token");
-  const rest = params.toString();
-  const url = window.location.pathname + window.location.search + (rest ? `#${rest}` : "");
-  window.history.replaceState(window.history.state, "", url);
+  const key = takeSecret("token");
   if (key) saveKey(key);
-  return key || null;
+  return key;
 }
 
 export function loadKey() {
@@ -70,42 +64,12 @@ export async function verifyKey(key) {
   return res.status >= 500 ? "unreachable" : "ok";
 }
 
-/** The WebSocket URL on this host, ws: or wss: matching the page. */
+/**
+ * The WebSocket URL on this host, ws: or wss: matching the page. Without a
+ * key the browser authenticates with the session cookie (and its Origin).
+ */
 export function socketUrl(key) {
   const proto = window.location.protocol === "https:" ? "wss:" : "ws:";
-  return `${proto}//${window.location.host}/ws?token=${encodeURIComponent(key)}`;
-}
-
-/**
- * Show the key form and resolve with the entered key.
- * @param {HTMLFormElement} form
- * @param {string} [error] message shown above the field
- */
-export function askForKey(form, error) {
-  const input = form.querySelector("input[name=key]");
-  const errorEl = form.querySelector("[data-role=error]");
-  form.hidden = false;
-  errorEl.textContent = error || "";
-  errorEl.hidden = !error;
-  input.value = "";
-  if (error) input.setAttribute("aria-invalid", "true");
-  else input.removeAttribute("aria-invalid");
-  input.focus();
-  return new Promise((resolve) => {
-    const onSubmit = (ev) => {
-      ev.preventDefault();
-      const key = input.value.trim();
-      if (!key) {
-        errorEl.textContent = "Enter the API key.";
-        errorEl.hidden = false;
-        input.setAttribute("aria-invalid", "true");
-        input.focus();
-        return;
-      }
-      form.removeEventListener("submit", onSubmit);
-      saveKey(key);
-      resolve(key);
-    };
-    form.addEventListener("submit", onSubmit);
-  });
+  const base = `${proto}//${window.location.host}/ws`;
+  return key ? `${base}?token=${encodeURIComponent(key)}` : base;
 }

@@ -11,7 +11,9 @@
 // Events (EventTarget), all with `event.detail`:
 //   "state"        {state: "connecting"|"live"|"reconnecting"|"offline",
 //                   retryAt?: number (epoch ms), attempt?: number, reason?: string}
-//   "unauthorized" {}  – the `authorize` hook refused the key; the client stops.
+//   "unauthorized" {code?, reason?} – the `authorize` hook refused the
+//                  credentials, or the server closed with 4003 (key revoked,
+//                  session ended, role changed, user disabled); the client stops.
 
 export class ProtocolError extends Error {
   constructor(code, message) {
@@ -29,6 +31,7 @@ export class ConnectionLost extends Error {
 }
 
 const OPEN = 1;
+const WITHDRAWN = 4003; // docs/protocol.md, close codes
 
 /**
  * @param {object} options
@@ -233,6 +236,12 @@ export class Connection extends EventTarget {
       if (this.ws !== ws) return;
       this._teardownSocket();
       if (this.stopped) return;
+      if (ev.code === WITHDRAWN) {
+        // Retrying cannot help: the key was revoked or the session ended.
+        this.stop(ev.reason || "credentials withdrawn");
+        this.dispatchEvent(new CustomEvent("unauthorized", { detail: { code: ev.code, reason: ev.reason } }));
+        return;
+      }
       const why = opened
         ? `closed ${ev.code}${ev.reason ? ` (${ev.reason})` : ""}`
         : "handshake failed";

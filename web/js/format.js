@@ -86,3 +86,53 @@ export function dateTime(ms) {
 }
 
 export { DASH, isNum };
+
+/** Milliseconds since the epoch for an RFC 3339 string; NaN when absent or odd. */
+export function parseTime(iso) {
+  return typeof iso === "string" && iso ? Date.parse(iso) : NaN;
+}
+
+/** A long span in days, months or years ("40 d", "3 months", "2 years"). */
+function longSpan(days) {
+  if (days < 60) return `${days} d`;
+  const months = Math.round(days / 30.44);
+  if (months < 24) return `${months} months`;
+  return `${Math.round(days / 365.25)} years`;
+}
+
+/** "5 min ago" or "in 3 d", relative to `now`. */
+export function relative(ms, now = Date.now()) {
+  if (!isNum(ms)) return DASH;
+  const diff = ms - now;
+  const days = Math.round(Math.abs(diff) / 86400000);
+  if (diff > 1000) {
+    const s = Math.round(diff / 1000);
+    if (s < 60) return `in ${s} s`;
+    const m = Math.round(s / 60);
+    if (m < 60) return `in ${m} min`;
+    const h = Math.round(m / 60);
+    if (h < 48) return `in ${h} h`;
+    return `in ${longSpan(days)}`;
+  }
+  if (days >= 60) return `${longSpan(days)} ago`;
+  return ago(-diff);
+}
+
+/** Local date-time with seconds, for log entries. */
+export function dateTimeSeconds(ms) {
+  if (!isNum(ms)) return DASH;
+  return new Date(ms).toLocaleString(undefined, {
+    year: "numeric",
+    month: "short",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+}
+
+/** Local date only. */
+export function date(ms) {
+  if (!isNum(ms)) return DASH;
+  return new Date(ms).toLocaleDateString(undefined, { dateStyle: "medium" });
+}

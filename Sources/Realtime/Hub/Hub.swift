@@ -40,7 +40,7 @@ public final class Hub: Sendable {
     ) async throws(ProtocolError) {
         let family = try registry.family(for: channel)
         guard family.policy.subscribe.allows(session.principal, on: channel) else {
-            throw ProtocolError(.forbidden, "this key may not subscribe to '\(channel)'")
+            throw ProtocolError(.forbidden, "your key or role may not subscribe to '\(channel)'")
         }
         guard !session.isSubscribed(to: channel) else {
             throw ProtocolError(.alreadySubscribed, "already subscribed to '\(channel)'")
@@ -79,7 +79,7 @@ public final class Hub: Sendable {
     public func publish(_ data: JSONValue, to channel: String, by principal: Principal) async throws(ProtocolError) -> StreamPosition {
         let family = try registry.family(for: channel)
         guard family.policy.publish.allows(principal, on: channel) else {
-            let who = family.policy.publish == .server ? "only the server publishes to" : "this key may not publish to"
+            let who = family.policy.publish == .server ? "only the server publishes to" : "your key or role may not publish to"
             throw ProtocolError(.forbidden, "\(who) '\(channel)'")
         }
         do {
@@ -95,7 +95,7 @@ public final class Hub: Sendable {
     public func history(of channel: String, limit: Int?, for principal: Principal) async throws(ProtocolError) -> Recovery {
         let family = try registry.family(for: channel)
         guard family.policy.subscribe.allows(principal, on: channel) else {
-            throw ProtocolError(.forbidden, "this key may not read '\(channel)'")
+            throw ProtocolError(.forbidden, "your key or role may not read '\(channel)'")
         }
         let size = family.policy.historySize
         do {

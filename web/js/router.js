@@ -1,0 +1,54 @@
+// The URL fragment: hash routes for the pages (`#/`, `#/account`, `#/users`,
+// `#/keys`, `#/audit`) and one-time secrets handed over in links (`#token=`,
+// `#setup=`), which are scrubbed from the address bar as soon as they are read
+// so they do not stay in the history or get shared by accident.
+
+export const PAGES = ["overview", "account", "users", "keys", "audit"];
+
+/** Whether the fragment carries `#<name>=…`. */
+export function hasSecret(name) {
+  const hash = window.location.hash;
+  return hash.length > 1 && !hash.startsWith("#/") && new URLSearchParams(hash.slice(1)).has(name);
+}
+
+/** Read and remove `#<name>=<value>`; null when absent or empty. */
+export function takeSecret(name) {
+  const hash = window.location.hash;
+  if (!hash || hash.length < 2 || hash.startsWith("#/")) return null;
+  const params = new URLSearchParams(hash.slice(1));
+  if (!params.has(name)) return null;
+  const value = (params.get(name) || "").trim();
+  params.delete(name);
+  const rest = params.toString();
+  const url = window.location.pathname + window.location.search + (rest ? `#${rest}` : "");
+  window.history.replaceState(window.history.state, "", url);
+  return value || null;
+}
+
+/** The page the fragment names: "overview" for `#/` or no route, null for an unknown one. */
+export function currentPage() {
+  const hash = window.location.hash;
+  if (!hash.startsWith("#/")) return "overview";
+  const name = hash.slice(2).split(/[/?]/)[0] || "overview";
+  return PAGES.includes(name) ? name : null;
+}
+
+export function hrefFor(page) {
+  return page === "overview" ? "#/" : `#/${page}`;
+}
+
+/** Go to a page; `replace` keeps a redirect out of the history. */
+export function go(page, { replace = false } = {}) {
+  const href = hrefFor(page);
+  if (window.location.hash === href) return;
+  if (replace) {
+    window.history.replaceState(window.history.state, "", window.location.pathname + window.location.search + href);
+    window.dispatchEvent(new HashChangeEvent("hashchange"));
+  } else {
+    window.location.hash = href;
+  }
+}
+
+export function onNavigate(fn) {
+  window.addEventListener("hashchange", () => fn(currentPage()));
+}
