@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/vapor/sqlite-nio.git", from: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         .target(
@@ -36,6 +37,18 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
+                "Docker",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Docker",
+            dependencies: [
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -63,6 +76,7 @@ let package = Package(
             dependencies: [
                 "Realtime",
                 "Telemetry",
+                "Docker",
                 "Store",
                 "Accounts",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -84,11 +98,13 @@ let package = Package(
             name: "nebula",
             dependencies: [
                 "NebulaApp",
+                "Docker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
-        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Docker"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DockerTests", dependencies: ["Docker"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Accounts", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts"]),
         .testTarget(

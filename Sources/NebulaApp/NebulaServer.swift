@@ -8,6 +8,7 @@ import Prometheus
 import Realtime
 import ServiceLifecycle
 import Store
+import Docker
 import Accounts
 import WSCompression
 import WSCore
@@ -50,6 +51,12 @@ public enum NebulaServer {
         ])
         let connections = ConnectionRegistry()
         let telemetry = HostTelemetryService(hub: hub, interval: configuration.telemetryInterval, logger: logger)
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+        guard let dockerEndpoint = DockerEndpoint(configuration.dockerHost) else {
+            throw ConfigurationError(message: "--docker-host '\(configuration.dockerHost)' is not unix:///path or tcp://host:port")
+        }
+        let docker = DockerClient(endpoint: dockerEndpoint, eventLoopGroup: eventLoopGroup)
+        let containers = ContainerTelemetryService(client: docker, hub: hub, interval: configuration.telemetryInterval, logger: logger)
         let webSocketRoutes = WebSocketRoutes(authenticator: authenticator, connections: connections, echoEnabled: configuration.echoEndpoint)
 
         let router = Router(context: NebulaRequestContext.self)
@@ -60,7 +67,7 @@ public enum NebulaServer {
             router.add(middleware: FileMiddleware(web.path, searchForIndexHtml: true, logger: logger))
         }
         OperationsRoutes(
-            hub: hub, telemetry: telemetry, connections: connections, database: database, prometheus: prometheus,
+            hub: hub, telemetry: telemetry, containers: containers, connections: connections, database: database, prometheus: prometheus,
             startedAt: .now, version: version
         ).register(on: router)
         APIRoutes(hub: hub, authenticator: authenticator, maxBodyBytes: configuration.maxFrameBytes).register(on: router)
@@ -72,6 +79,7 @@ public enum NebulaServer {
         UserRoutes(directory: directory, authenticator: authenticator, connections: connections, audit: audit).register(on: router)
         AuditRoutes(repository: AuditLogRepository(database), authenticator: authenticator).register(on: router)
         SecretRoutes(vault: vault, authenticator: authenticator, audit: audit).register(on: router)
+        ContainerRoutes(service: containers, client: docker, authenticator: authenticator, audit: audit).register(on: router)
         webSocketRoutes.register(on: router)
 
         let webSocketConfiguration = WebSocketUpgradeChannel.Configuration(
@@ -95,7 +103,6 @@ public enum NebulaServer {
             )
         )
         let runner = NebulaRouteRunner(hub: hub, connections: connections, maxMessageSize: configuration.maxFrameBytes, maxQueueBytes: configuration.maxQueueBytes)
-        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         let app = Application(
             router: router,
             server: .nebula(configuration: webSocketConfiguration, policy: webSocketRoutes, runner: runner, metrics: metrics),
@@ -125,6 +132,7 @@ public enum NebulaServer {
                 services: [
                     .init(service: app),
                     .init(service: telemetry),
+                    .init(service: containers),
                     .init(service: RevocationWatcher(keys: keys, sessions: sessions, connections: connections, interval: .milliseconds(250), logger: logger)),
                     .init(service: BrokerMaintenance(broker: broker, registry: hub.registry, interval: .seconds(60))),
                     // Last in the list, so first to shut down: it closes WebSockets with 1001
@@ -143,6 +151,12 @@ public enum NebulaServer {
         }
         await database.close()
     }
+}
+
+/// A configuration value that only shows its problem when the server assembles itself.
+struct ConfigurationError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
 }
 
 /// One structured log line per HTTP request, at debug level.

@@ -15,6 +15,8 @@ public struct ServerConfiguration: Sendable {
     public var databaseURL: String?
     /// `NEBULA_API_KEY`: the admin key for automation; nil means generate or load one.
     public var apiKey: String?
+    /// The Docker (or Podman) Engine API: `unix:///var/run/docker.sock` unless `--docker-host` or `DOCKER_HOST` say otherwise.
+    public var dockerHost = "unix:///var/run/docker.sock"
     /// Reverse proxies whose `X-Forwarded-For` names the real client (`--trusted-proxy`).
     public var trustedProxies: [IPRange] = []
     /// `NEBULA_SECRET_KEY`: seals secrets at rest; nil means `<data-dir>/secret.key`.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NebulaApp
+import Docker
 
 /// `nebula serve`: runs the server. Every option can also come from `NEBULA_<OPTION>` (see
 /// `EnvironmentDefaults`); the command line wins.
@@ -48,6 +49,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "Docker or Podman Engine API: unix:///path/to/docker.sock or tcp://host:port (default: $DOCKER_HOST, else unix:///var/run/docker.sock).")
+    var dockerHost: String?
+
     @Option(help: "Reverse proxies whose X-Forwarded-For names the client, comma-separated addresses or CIDR blocks (e.g. 127.0.0.1,10.0.0.0/8).")
     var trustedProxy: String?
 
@@ -60,6 +64,9 @@ struct ServeCommand: AsyncParsableCommand {
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical") }
         if let databaseURL, !(databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://")) {
             throw ValidationError("--database-url must start with postgres:// or postgresql://")
+        }
+        if DockerEndpoint(DockerEndpoint.resolve(flag: dockerHost, environment: ProcessInfo.processInfo.environment)) == nil {
+            throw ValidationError("--docker-host (or DOCKER_HOST) must be unix:///path/to/docker.sock or tcp://host:port")
         }
         if let trustedProxy, trustedProxies(trustedProxy) == nil {
             throw ValidationError("--trusted-proxy '\(trustedProxy)' must be comma-separated IP addresses or CIDR blocks")
@@ -89,6 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.echoEndpoint = echoEndpoint
         if let threads { configuration.eventLoopThreads = threads }
         configuration.trustedProxies = trustedProxy.flatMap(trustedProxies) ?? []
+        configuration.dockerHost = DockerEndpoint.resolve(flag: dockerHost, environment: ProcessInfo.processInfo.environment)
         configuration.apiKey = ProcessInfo.processInfo.environment["NEBULA_API_KEY"]
         configuration.secretKey = ProcessInfo.processInfo.environment["NEBULA_SECRET_KEY"]
         if configuration.webDirectory == nil {

@@ -24,6 +24,15 @@ struct ChannelRegistryTests {
         #expect(family.policy.publish == .server)
     }
 
+    @Test("container telemetry: a summary and one detail channel per container, latest-value, server only")
+    func containerTelemetry() throws {
+        let summary = try registry.family(for: "telemetry.containers")
+        #expect(summary.pattern == .exact("telemetry.containers") && summary.policy.delivery == .latest)
+        let detail = try registry.family(for: "telemetry.container." + String(repeating: "a", count: 64))
+        #expect(detail.pattern == .prefix("telemetry.container.") && detail.policy.delivery == .latest && detail.policy.publish == .server)
+        #expect(lookupError("telemetry.container.") != nil)  // a prefix needs at least one more character
+    }
+
     @Test("app.* names map to the app family", arguments: [
         "app.x", "app.deploys", "app.a.b.c", "app.A_b-c:d", "app..", "app.1",
         "app." + String(repeating: "z", count: 124),
@@ -46,7 +55,7 @@ struct ChannelRegistryTests {
     }
 
     @Test("reserved names", arguments: [
-        ("telemetry.containers", "telemetry.*"),
+        ("telemetry.gpu", "telemetry.*"),
         ("telemetry.hostx", "telemetry.*"),
         ("jobs.import", "jobs.*"),
         ("storage", "storage"),

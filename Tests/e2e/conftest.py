@@ -71,6 +71,17 @@ def postgres():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def docker_engine():
+    """One real dockerd for the run, with the busybox test image imported."""
+    from docker_engine import DockerEngine
+    engine = DockerEngine().start().import_busybox()
+    yield engine
+    for cid in engine.docker("ps", "-aq", check=False).split():
+        engine.docker("rm", "-f", cid, check=False)
+    engine.stop()
+
+
 @pytest.fixture
 def api_key():
     return API_KEY

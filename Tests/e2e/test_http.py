@@ -186,6 +186,7 @@ def test_channels_lists_families_and_channels(shared_server):
                                       "history_ttl_seconds": None, "subscribe": "read", "publish": "server"}
     assert fams["app.*"] == {"pattern": "app.*", "delivery": "ordered", "history_size": 100,
                              "history_ttl_seconds": 600, "subscribe": "read", "publish": "publish"}
+    assert fams["telemetry.containers"]["delivery"] == fams["telemetry.container.*"]["delivery"] == "latest"
     assert fams["audit"] == {"pattern": "audit", "delivery": "ordered", "history_size": 100,
                              "history_ttl_seconds": 3600, "subscribe": "admin", "publish": "server"}
     assert body["reserved"] == ["telemetry.*", "storage", "alerts", "jobs.*", "jarvis.*", "overlay.*", "logs.*",

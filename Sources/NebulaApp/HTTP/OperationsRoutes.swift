@@ -10,6 +10,7 @@ import Store
 struct OperationsRoutes {
     let hub: Hub
     let telemetry: HostTelemetryService
+    let containers: ContainerTelemetryService
     let connections: ConnectionRegistry
     let database: any Database
     let prometheus: PrometheusCollectorRegistry
@@ -44,6 +45,17 @@ struct OperationsRoutes {
         write(broker, into: &w)
         w.raw(",\"telemetry\":")
         write(telemetryHealth, into: &w)
+        // Reported, but not part of readiness: see ContainerTelemetryService.health().
+        let docker = containers.health()
+        w.raw(",\"docker\":{\"status\":")
+        w.string(docker.status)
+        for (key, value) in docker.details.sorted(by: { $0.key < $1.key }) {
+            w.raw(",")
+            w.string(key)
+            w.raw(":")
+            if key == "containers", let count = Int(value) { w.integer(count) } else { w.string(value) }
+        }
+        w.raw("}")
         w.raw(",\"store\":{\"status\":\"ok\",\"kind\":")
         w.string(database.dialect.rawValue)
         w.raw("}")

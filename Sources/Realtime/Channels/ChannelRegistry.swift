@@ -23,6 +23,14 @@ public struct ChannelRegistry: Sendable {
                 ChannelPolicy(delivery: .ordered, historySize: 100, historyTTL: .seconds(600), subscribe: .read, publish: .publish)
             ),
             ChannelFamily(
+                .exact("telemetry.containers"),
+                ChannelPolicy(delivery: .latest, historySize: 1, historyTTL: nil, subscribe: .read, publish: .server)
+            ),
+            ChannelFamily(
+                .prefix("telemetry.container."),
+                ChannelPolicy(delivery: .latest, historySize: 1, historyTTL: nil, subscribe: .read, publish: .server)
+            ),
+            ChannelFamily(
                 .exact("audit"),
                 ChannelPolicy(delivery: .ordered, historySize: 100, historyTTL: .seconds(3600), subscribe: .admin, publish: .server)
             ),

@@ -1,0 +1,125 @@
+import Docker
+
+/// Every container on the engine with its latest usage: what `telemetry.containers` carries.
+public struct ContainerSnapshot: Sendable, Encodable {
+    public struct Engine: Sendable, Encodable, Equatable {
+        /// `ok` or `unavailable`.
+        public var status: String
+        public var endpoint: String
+        public var version: String?
+        public var apiVersion: String?
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey { case status, endpoint, version, apiVersion = "api_version", error }
+    }
+
+    public var engine: Engine
+    /// Unix milliseconds of the collection.
+    public var collectedAt: Int64
+    /// How long listing and sampling every container took.
+    public var durationMilliseconds: Int
+    public var containers: [ContainerReport]
+
+    enum CodingKeys: String, CodingKey {
+        case engine, collectedAt = "collected_at", durationMilliseconds = "duration_ms", containers
+    }
+}
+
+/// One container: who it is, its state, and its usage over the last interval.
+public struct ContainerReport: Sendable, Encodable, Equatable {
+    public struct Port: Sendable, Encodable, Equatable {
+        public var ip: String?
+        public var privatePort: Int
+        public var publicPort: Int?
+        public var type: String
+
+        enum CodingKeys: String, CodingKey { case ip, privatePort = "private_port", publicPort = "public_port", type }
+    }
+
+    public var id: String
+    public var name: String
+    public var image: String
+    public var state: String
+    public var status: String
+    public var health: String?
+    public var restartCount: Int?
+    public var exitCode: Int?
+    public var startedAt: String?
+    public var finishedAt: String?
+    public var created: Int64
+    public var composeProject: String?
+    public var ports: [Port]
+    public var labels: [String: String]
+    public var cpuPercent: Double?
+    public var memoryBytes: UInt64?
+    public var memoryLimitBytes: UInt64?
+    public var memoryPercent: Double?
+    public var networkRxBytesPerSecond: Double?
+    public var networkTxBytesPerSecond: Double?
+    public var blockReadBytesPerSecond: Double?
+    public var blockWriteBytesPerSecond: Double?
+    public var pids: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, image, state, status, health, restartCount = "restart_count", exitCode = "exit_code"
+        case startedAt = "started_at", finishedAt = "finished_at", created, composeProject = "compose_project", ports, labels
+        case cpuPercent = "cpu_percent", memoryBytes = "memory_bytes", memoryLimitBytes = "memory_limit_bytes"
+        case memoryPercent = "memory_percent", networkRxBytesPerSecond = "network_rx_bytes_per_second"
+        case networkTxBytesPerSecond = "network_tx_bytes_per_second", blockReadBytesPerSecond = "block_read_bytes_per_second"
+        case blockWriteBytesPerSecond = "block_write_bytes_per_second", pids
+    }
+
+    public init(_ summary: ContainerSummary, details: ContainerDetails?, usage: ContainerUsage?) {
+        id = summary.id
+        name = summary.name
+        image = summary.image
+        state = summary.state
+        status = summary.status
+        health = details?.state.health ?? summary.health
+        restartCount = details?.restartCount
+        exitCode = details?.state.exitCode
+        startedAt = details?.state.startedAt
+        finishedAt = details?.state.finishedAt
+        created = summary.created
+        composeProject = summary.composeProject
+        ports = summary.ports.map { Port(ip: $0.ip, privatePort: $0.privatePort, publicPort: $0.publicPort, type: $0.type) }
+        labels = summary.labels
+        cpuPercent = usage?.cpuPercent.map { ($0 * 100).rounded() / 100 }
+        memoryBytes = usage?.memoryBytes
+        memoryLimitBytes = usage?.memoryLimitBytes
+        memoryPercent = usage?.memoryPercent.map { ($0 * 100).rounded() / 100 }
+        networkRxBytesPerSecond = usage?.networkRxBytesPerSecond
+        networkTxBytesPerSecond = usage?.networkTxBytesPerSecond
+        blockReadBytesPerSecond = usage?.blockReadBytesPerSecond
+        blockWriteBytesPerSecond = usage?.blockWriteBytesPerSecond
+        pids = usage?.pids
+    }
+
+    // Encodes nil as null, so every documented key is always there.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(name, forKey: .name)
+        try c.encode(image, forKey: .image)
+        try c.encode(state, forKey: .state)
+        try c.encode(status, forKey: .status)
+        try c.encode(health, forKey: .health)
+        try c.encode(restartCount, forKey: .restartCount)
+        try c.encode(exitCode, forKey: .exitCode)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(created, forKey: .created)
+        try c.encode(composeProject, forKey: .composeProject)
+        try c.encode(ports, forKey: .ports)
+        try c.encode(labels, forKey: .labels)
+        try c.encode(cpuPercent, forKey: .cpuPercent)
+        try c.encode(memoryBytes, forKey: .memoryBytes)
+        try c.encode(memoryLimitBytes, forKey: .memoryLimitBytes)
+        try c.encode(memoryPercent, forKey: .memoryPercent)
+        try c.encode(networkRxBytesPerSecond, forKey: .networkRxBytesPerSecond)
+        try c.encode(networkTxBytesPerSecond, forKey: .networkTxBytesPerSecond)
+        try c.encode(blockReadBytesPerSecond, forKey: .blockReadBytesPerSecond)
+        try c.encode(blockWriteBytesPerSecond, forKey: .blockWriteBytesPerSecond)
+        try c.encode(pids, forKey: .pids)
+    }
+}

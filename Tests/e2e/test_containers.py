@@ -1,0 +1,179 @@
+"""Container telemetry and control (issue 4) against a real Docker engine: plausible numbers, actions
+for the right roles with the new state over the WebSocket within a second, events between samples,
+and an engine that is missing or goes away."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import pytest
+
+from accounts_lib import Session, create_user
+from docker_engine import DockerEngine
+from e2e_lib import wait_until
+
+
+def _name(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def _until(client, predicate, timeout=10.0, channel="telemetry.containers"):
+    """Publications on `channel` until one satisfies `predicate`; answers that data."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        try:
+            msg = client.recv_json(timeout=max(0.05, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        if msg.get("channel") == channel:
+            last = msg["data"]
+            if predicate(last):
+                return last
+    raise AssertionError(f"no publication matched within {timeout} s; last: {json.dumps(last)[:1500]}")
+
+
+def _container(snapshot, name):
+    return next((c for c in snapshot["containers"] if c["name"] == name), None)
+
+
+@pytest.fixture
+def engine_server(server_factory, docker_engine, tmp_path):
+    data = tmp_path / "data"
+    create_user(data, "otto", "operator")
+    create_user(data, "val", "viewer")
+    return server_factory(["--telemetry-interval", "1s", "--docker-host", docker_engine.host], data_dir=data)
+
+
+def test_containers_are_listed_with_plausible_usage(engine_server, docker_engine):
+    busy, idle = _name("busy"), _name("idle")
+    docker_engine.run(busy, "sh", "-c", "while :; do :; done", options=["--cpus", "0.5", "--label", "com.docker.compose.project=lab"])
+    docker_engine.run(idle, "sleep", "3600")
+    with engine_server.ws() as c:
+        sub = c.request("subscribe", channel="telemetry.containers")
+        assert "result" in sub, sub
+
+        def settled(snapshot):
+            b = _container(snapshot, busy)
+            return b is not None and b["cpu_percent"] is not None and _container(snapshot, idle) is not None
+
+        snapshot = _until(c, settled, timeout=15)
+        # A few more samples so the busy loop's CPU share is steady.
+        readings = [_container(_until(c, settled, timeout=5), busy)["cpu_percent"] for _ in range(3)]
+    assert snapshot["engine"]["status"] == "ok" and snapshot["engine"]["api_version"]
+    b, i = _container(snapshot, busy), _container(snapshot, idle)
+    assert all(35 <= r <= 65 for r in readings), readings  # --cpus 0.5
+    assert i["cpu_percent"] < 5
+    for c_ in (b, i):
+        assert c_["state"] == "running" and c_["image"].startswith("nebula-test/busybox")
+        assert c_["memory_bytes"] > 0 and c_["memory_limit_bytes"] > c_["memory_bytes"] and c_["pids"] >= 1
+        assert c_["restart_count"] == 0 and len(c_["id"]) == 64
+    assert b["compose_project"] == "lab"
+
+    health = engine_server.http("GET", "/healthz", key=None).json()
+    assert health["status"] == "ok" and health["components"]["docker"]["status"] == "ok"
+    assert health["components"]["docker"]["containers"] >= 2
+
+    # The detail channel of one container carries the same entry.
+    with engine_server.ws() as c:
+        detail = c.request("subscribe", channel=f"telemetry.container.{b['id']}")
+        assert detail["result"]["publication"]["data"]["name"] == busy
+    docker_engine.docker("rm", "-f", busy, idle)
+
+
+def test_actions_for_the_right_roles_with_the_new_state_within_a_second(engine_server, docker_engine):
+    name = _name("act")
+    docker_engine.run(name, "sleep", "3600")
+    otto, val = Session.login(engine_server, "otto"), Session.login(engine_server, "val")
+    with engine_server.ws() as c:
+        c.request("subscribe", channel="telemetry.containers")
+        _until(c, lambda s: _container(s, name) is not None)
+
+        refused = val.http("POST", f"/api/v1/containers/{name}/stop")
+        assert refused.status == 403 and refused.json()["error"]["code"] == "forbidden"
+
+        for action, state in (("stop", "exited"), ("start", "running"), ("pause", "paused"), ("unpause", "running"),
+                              ("restart", "running")):
+            started = time.monotonic()
+            r = otto.http("POST", f"/api/v1/containers/{name}/{action}")
+            assert r.status == 200, (action, r.body)
+            assert r.json()["result"]["action"] == action and r.json()["result"]["name"] == name
+            seen = _until(c, lambda s: (_container(s, name) or {}).get("state") == state, timeout=3)
+            assert time.monotonic() - started < 1.0 + (10 if action in ("stop", "restart") else 0), action
+            assert _container(seen, name)["state"] == state
+
+    missing = otto.http("POST", "/api/v1/containers/no-such-container/restart")
+    assert missing.status == 404 and missing.json()["error"]["code"] == "not_found"
+    assert otto.http("POST", f"/api/v1/containers/{name}/explode").status == 404
+    ann_key = engine_server.key  # the bootstrap admin key may act too
+    assert engine_server.http("POST", f"/api/v1/containers/{name}/restart", key=ann_key).status == 200
+
+    admin = engine_server.http("GET", "/api/v1/audit?action=container.").json()["result"]["entries"]
+    outcomes = [(e["actor"], e["action"], e["outcome"]) for e in admin]
+    assert ("otto", "container.stop", "ok") in outcomes and ("val", "container.stop", "denied") in outcomes
+    assert ("otto", "container.restart", "failed") in outcomes
+    docker_engine.docker("rm", "-f", name)
+
+
+def test_events_update_the_channel_between_samples(server_factory, docker_engine):
+    name = _name("evt")
+    docker_engine.run(name, "sleep", "3600")
+    s = server_factory(["--telemetry-interval", "120s", "--docker-host", docker_engine.host])
+    with s.ws() as c:
+        first = c.request("subscribe", channel="telemetry.containers")
+        newest = first["result"].get("publication")
+        if not (newest and _container(newest["data"], name)):
+            _until(c, lambda snap: _container(snap, name) is not None)
+        started = time.monotonic()
+        docker_engine.docker("kill", name)  # not through Nebula: only the event can tell
+        seen = _until(c, lambda snap: (_container(snap, name) or {}).get("state") == "exited", timeout=5)
+        assert time.monotonic() - started < 2.0
+        assert _container(seen, name)["exit_code"] == 137
+        docker_engine.docker("rm", "-f", name)
+        _until(c, lambda snap: _container(snap, name) is None, timeout=5)
+
+
+def test_containers_removed_mid_collection_do_not_break_anything(engine_server, docker_engine):
+    names = [_name("churn") for _ in range(8)]
+    for n in names:
+        docker_engine.run(n, "sleep", "3600")
+    with engine_server.ws() as c:
+        c.request("subscribe", channel="telemetry.containers")
+        _until(c, lambda s: all(_container(s, n) for n in names))
+        docker_engine.docker("rm", "-f", *names)
+        final = _until(c, lambda s: not any(_container(s, n) for n in names), timeout=10)
+    assert final["engine"]["status"] == "ok"
+    assert engine_server.http("GET", "/healthz", key=None).status == 200
+
+
+def test_a_missing_engine_is_reported_and_found_again(server_factory, tmp_path):
+    """Start with no engine at the socket; the server runs and says so; an engine appears and is used."""
+    engine = DockerEngine()
+    s = server_factory(["--telemetry-interval", "1s", "--docker-host", engine.host])
+    # The engine is optional: the replica becomes ready without it.
+    assert wait_until(lambda: s.http("GET", "/healthz", key=None).status == 200, 10)
+    with s.ws() as c:
+        c.request("subscribe", channel="telemetry.containers")
+        down = _until(c, lambda snap: snap["engine"]["status"] == "unavailable")
+        assert down["containers"] == [] and down["engine"]["endpoint"] == engine.host and down["engine"]["error"]
+        assert s.http("GET", "/healthz", key=None).json()["components"]["docker"]["status"] == "unavailable"
+        try:
+            engine.start()
+            up = _until(c, lambda snap: snap["engine"]["status"] == "ok", timeout=15)
+            assert up["engine"]["version"]
+            # And it goes away again: reported, then back once more.
+            engine.proc.terminate()
+            engine.proc.wait(20)
+            _until(c, lambda snap: snap["engine"]["status"] == "unavailable", timeout=15)
+        finally:
+            engine.stop()
+    assert s.alive()
+
+
+def test_bad_docker_host_is_a_usage_error(server_factory):
+    s = server_factory(["--docker-host", "docker.sock"], start=False)
+    s.start(wait=False)
+    assert s.wait_exit(10) == 2
+    assert "--docker-host" in s.stderr
