@@ -90,18 +90,25 @@ public final class DockerClient: Sendable {
         }
     }
 
-    /// The container's last `tail` lines, then (with `follow`) new ones as they are written.
-    public func logs(_ container: String, tail: Int, follow: Bool, tty: Bool) -> AsyncThrowingStream<LogLine, any Error> {
-        let path = "/containers/\(Self.escape(container))/logs?stdout=true&stderr=true&tail=\(tail)&follow=\(follow)"
+    /// The container's last `tail` lines (`nil`: all), then with `follow` new ones as they are written,
+    /// in batches as the engine sends them. With `timestamps`, each line starts with the engine's
+    /// RFC 3339 time and a space; `since` (Unix seconds, fractions allowed) skips older lines.
+    public func logs(
+        _ container: String, tail: Int?, follow: Bool, tty: Bool, timestamps: Bool = false, since: String? = nil
+    ) -> AsyncThrowingStream<[LogLine], any Error> {
+        let path = "/containers/\(Self.escape(container))/logs?stdout=true&stderr=true&follow=\(follow)&timestamps=\(timestamps)"
+            + "&tail=" + (tail.map(String.init) ?? "all") + (since.map { "&since=\($0)" } ?? "")
         return AsyncThrowingStream { continuation in
             let task = Task {
                 do {
                     let response = try await self.open(path, container: container)
                     var decoder = LogStreamDecoder(tty: tty)
                     for try await buffer in response.body {
-                        for line in decoder.feed(buffer.readableBytesView) { continuation.yield(line) }
+                        let lines = decoder.feed(buffer.readableBytesView)
+                        if !lines.isEmpty { continuation.yield(lines) }
                     }
-                    for line in decoder.finish() { continuation.yield(line) }
+                    let rest = decoder.finish()
+                    if !rest.isEmpty { continuation.yield(rest) }
                     continuation.finish()
                 } catch {
                     continuation.finish(throwing: error)

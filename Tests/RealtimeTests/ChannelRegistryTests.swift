@@ -62,7 +62,6 @@ struct ChannelRegistryTests {
         ("alerts", "alerts"),
         ("overlay.alerts", "overlay.*"),
         ("jarvis.chat", "jarvis.*"),
-        ("logs.nginx", "logs.*"),
         ("bots.discord", "bots.*"),
     ])
     func reserved(name: String, pattern: String) throws {
@@ -112,7 +111,7 @@ struct ChannelRegistryTests {
         #expect(family.pattern == .prefix("jobs."))
         #expect(family.policy.historySize == 5)
         // Other reservations stay.
-        #expect(throws: ProtocolError.self) { try registry.family(for: "logs.x") }
+        #expect(throws: ProtocolError.self) { try registry.family(for: "bots.x") }
     }
 
     @Test func patternDescriptions() {

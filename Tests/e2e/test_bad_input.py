@@ -48,7 +48,6 @@ BAD = [
     ("reserved-jobs", '{"id": 33, "op": "subscribe", "channel": "jobs.import"}', "unknown_channel", 33),
     ("reserved-jarvis", '{"id": 34, "op": "subscribe", "channel": "jarvis.chat"}', "unknown_channel", 34),
     ("reserved-overlay", '{"id": 35, "op": "subscribe", "channel": "overlay.main"}', "unknown_channel", 35),
-    ("reserved-logs", '{"id": 36, "op": "subscribe", "channel": "logs.app"}', "unknown_channel", 36),
     ("reserved-bots", '{"id": 37, "op": "subscribe", "channel": "bots.discord"}', "unknown_channel", 37),
     ("publish-reserved", '{"id": 38, "op": "publish", "channel": "jobs.import", "data": 1}', "unknown_channel", 38),
     ("history-reserved", '{"id": 39, "op": "history", "channel": "storage"}', "unknown_channel", 39),

@@ -177,3 +177,66 @@ def test_bad_docker_host_is_a_usage_error(server_factory):
     s.start(wait=False)
     assert s.wait_exit(10) == 2
     assert "--docker-host" in s.stderr
+
+
+def _log_lines(client, channel, want, timeout=10.0):
+    """Lines published on a logs channel until `want(lines)` holds."""
+    lines = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not want(lines):
+        try:
+            msg = client.recv_json(timeout=max(0.05, deadline - time.monotonic()))
+        except TimeoutError:
+            break
+        if msg.get("channel") == channel:
+            lines += msg["data"]["lines"]
+    assert want(lines), lines[-20:]
+    return lines
+
+
+@pytest.mark.parametrize("tty", [False, True], ids=["multiplexed", "tty"])
+def test_live_logs_tail_while_someone_listens(server_factory, docker_engine, tty):
+    name = _name("logs")
+    script = "i=0; while :; do i=$((i+1)); echo out $i; echo err $i >&2; sleep 0.2; done"
+    docker_engine.run(name, "sh", "-c", script, options=["-t"] if tty else [])
+    time.sleep(1.5)  # some history to tail
+    s = server_factory(["--telemetry-interval", "30s", "--docker-host", docker_engine.host])
+    channel = f"logs.{name}"
+    with s.ws() as c:
+        assert "result" in c.request("subscribe", channel=channel)
+        lines = _log_lines(c, channel, lambda ls: sum(1 for l in ls if l["text"].startswith("out")) >= 10)
+    outs = [int(l["text"].split()[1]) for l in lines if l["text"].startswith("out")]
+    assert outs[0] == 1 and outs == list(range(1, len(outs) + 1)), outs  # the tail from the start, then live, no gaps
+    if tty:
+        assert all(l["stream"] == "stdout" for l in lines)  # a TTY merges the streams
+    else:
+        assert any(l["stream"] == "stderr" and l["text"].startswith("err") for l in lines)
+        assert all((l["stream"] == "stderr") == l["text"].startswith("err") for l in lines)
+    assert all(l["ts"] and l["ts"].endswith("Z") for l in lines)
+
+    # Nobody listening: the tail stops, so the channel stops growing.
+    time.sleep(1.0)
+    def offset():
+        chans = {ch["name"]: ch for ch in s.http("GET", "/api/v1/channels").json()["channels"]}
+        return chans[channel]["offset"]
+    before = offset()
+    time.sleep(1.5)
+    assert offset() == before
+
+    # Listening again resumes after the last line: history plus live, no repeats.
+    with s.ws() as c:
+        c.request("subscribe", channel=channel)
+        history = c.request("history", channel=channel)["result"]["publications"]
+        seen = [l["text"] for p in history for l in p["data"]["lines"]]
+        more = _log_lines(c, channel, lambda ls: sum(1 for l in ls if l["text"].startswith("out")) >= 3)
+    texts = seen + [l["text"] for l in more]
+    assert len(texts) == len(set(texts)), "a line was published twice"
+    docker_engine.docker("rm", "-f", name)
+
+
+def test_logs_of_an_unknown_container_say_so(server_factory, docker_engine):
+    s = server_factory(["--telemetry-interval", "30s", "--docker-host", docker_engine.host])
+    with s.ws() as c:
+        c.request("subscribe", channel="logs.no-such-container")
+        msg = c.recv_json(timeout=5)
+    assert msg["channel"] == "logs.no-such-container" and "no container" in msg["data"]["error"]

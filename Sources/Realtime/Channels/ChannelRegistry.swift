@@ -30,6 +30,12 @@ public struct ChannelRegistry: Sendable {
                 .prefix("telemetry.container."),
                 ChannelPolicy(delivery: .latest, historySize: 1, historyTTL: nil, subscribe: .read, publish: .server)
             ),
+            // Live container logs: followed only while someone listens; the newest lines stay for
+            // later subscribers (`history`).
+            ChannelFamily(
+                .prefix("logs."),
+                ChannelPolicy(delivery: .ordered, historySize: 200, historyTTL: .seconds(600), subscribe: .read, publish: .server)
+            ),
             ChannelFamily(
                 .exact("audit"),
                 ChannelPolicy(delivery: .ordered, historySize: 100, historyTTL: .seconds(3600), subscribe: .admin, publish: .server)
@@ -37,7 +43,7 @@ public struct ChannelRegistry: Sendable {
         ],
         reserved: [
             .prefix("telemetry."), .exact("storage"), .exact("alerts"), .prefix("jobs."), .prefix("jarvis."),
-            .prefix("overlay."), .prefix("logs."), .prefix("bots."),
+            .prefix("overlay."), .prefix("bots."),
         ]
     )
 

@@ -20,6 +20,7 @@ public final class Hub: Sendable {
     let limits: Limits
     let logger: Logger
     private let channels = NIOLockedValueBox([String: SubscriberGroups]())
+    private let interestObservers = NIOLockedValueBox([(prefix: String, observer: @Sendable (String, Bool) -> Void)]())
 
     public init(registry: ChannelRegistry, broker: any Broker, metrics: RealtimeMetrics = RealtimeMetrics(), limits: Limits = Limits(), logger: Logger = Logger(label: "nebula.hub")) {
         self.registry = registry
@@ -54,13 +55,13 @@ public final class Hub: Sendable {
         // Join the fan-out before asking the broker where the channel stands, so nothing published
         // in between can be missed; the session drops what the reply already covers.
         let isFirst = addSubscriber(session, to: channel)
-        if isFirst { await broker.setInterest(true, in: channel) }
+        if isFirst { await interestChanged(channel, true) }
         let recovery: Recovery
         do {
             recovery = try await broker.recover(channel: channel, policy: family.policy, since: since)
         } catch {
             session.endSubscription(channel)
-            removeSubscriber(session, from: channel)
+            if removeSubscriber(session, from: channel) { await interestChanged(channel, false) }
             throw ProtocolError(.internal, error.description)
         }
         session.completeSubscription(channel, at: recovery.position, reply: reply(family.policy.delivery, recovery))
@@ -72,7 +73,7 @@ public final class Hub: Sendable {
             throw ProtocolError(.notSubscribed, "not subscribed to '\(channel)'")
         }
         metrics.subscriptions.decrement()
-        if removeSubscriber(session, from: channel) { await broker.setInterest(false, in: channel) }
+        if removeSubscriber(session, from: channel) { await interestChanged(channel, false) }
     }
 
     @discardableResult
@@ -109,8 +110,21 @@ public final class Hub: Sendable {
     public func disconnect(_ session: Session) async {
         for channel in session.endAllSubscriptions() {
             metrics.subscriptions.decrement()
-            if removeSubscriber(session, from: channel) { await broker.setInterest(false, in: channel) }
+            if removeSubscriber(session, from: channel) { await interestChanged(channel, false) }
         }
+    }
+
+    /// Tells `observer` when a channel starting with `prefix` gains its first local subscriber (true)
+    /// or loses its last (false): producers that cost something only while watched (log tails) start
+    /// and stop on it.
+    public func observeInterest(prefix: String, _ observer: @escaping @Sendable (String, Bool) -> Void) {
+        interestObservers.withLockedValue { $0.append((prefix, observer)) }
+    }
+
+    private func interestChanged(_ channel: String, _ interested: Bool) async {
+        await broker.setInterest(interested, in: channel)
+        let observers = interestObservers.withLockedValue { $0.filter { channel.hasPrefix($0.prefix) } }
+        for entry in observers { entry.observer(channel, interested) }
     }
 
     public func subscriberCounts() -> [String: Int] {
