@@ -79,6 +79,13 @@ public final class DockerClient: Sendable {
         _ = try await send(.POST, try await versioned(path), container: container, acceptNotModified: true)
     }
 
+    /// Disk use of images, containers, volumes and build cache; slow on big hosts, hence its own deadline.
+    public func diskUsage(timeout: Duration = .seconds(120)) async throws(DockerError) -> DiskUsage {
+        let path = "/system/df"
+        let deadline = TimeAmount.seconds(Int64(timeout.components.seconds))
+        return try await decode(DiskUsage.self, from: try await send(.GET, try await versioned(path), timeout: deadline), path: path)
+    }
+
     // MARK: - Streams
 
     /// Container events as they happen, until the task is cancelled or the engine goes away

@@ -58,6 +58,13 @@ public enum NebulaServer {
         let docker = DockerClient(endpoint: dockerEndpoint, eventLoopGroup: eventLoopGroup)
         let containers = ContainerTelemetryService(client: docker, hub: hub, interval: configuration.telemetryInterval, logger: logger)
         let logTails = LogTailService(client: docker, hub: hub, logger: logger)
+        let storage = StorageService(
+            configuration: .init(
+                directories: configuration.storageDirectories, filesystemInterval: configuration.telemetryInterval,
+                scanInterval: configuration.storageScanInterval
+            ),
+            docker: docker, hub: hub, logger: logger
+        )
         let webSocketRoutes = WebSocketRoutes(authenticator: authenticator, connections: connections, echoEnabled: configuration.echoEndpoint)
 
         let router = Router(context: NebulaRequestContext.self)
@@ -135,6 +142,7 @@ public enum NebulaServer {
                     .init(service: telemetry),
                     .init(service: containers),
                     .init(service: logTails),
+                    .init(service: storage),
                     .init(service: RevocationWatcher(keys: keys, sessions: sessions, connections: connections, interval: .milliseconds(250), logger: logger)),
                     .init(service: BrokerMaintenance(broker: broker, registry: hub.registry, interval: .seconds(60))),
                     // Last in the list, so first to shut down: it closes WebSockets with 1001

@@ -17,6 +17,10 @@ public struct ServerConfiguration: Sendable {
     public var apiKey: String?
     /// The Docker (or Podman) Engine API: `unix:///var/run/docker.sock` unless `--docker-host` or `DOCKER_HOST` say otherwise.
     public var dockerHost = "unix:///var/run/docker.sock"
+    /// Directories whose size the storage page shows (`--storage-dir media=/srv/media`).
+    public var storageDirectories: [(name: String, path: String)] = []
+    /// How often directory sizes and Docker's disk use are measured.
+    public var storageScanInterval: Duration = .seconds(3600)
     /// Reverse proxies whose `X-Forwarded-For` names the real client (`--trusted-proxy`).
     public var trustedProxies: [IPRange] = []
     /// `NEBULA_SECRET_KEY`: seals secrets at rest; nil means `<data-dir>/secret.key`.

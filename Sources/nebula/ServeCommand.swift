@@ -49,6 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
+    @Option(help: "A directory whose size the storage page shows, as name=/path (repeat, or separate with commas), e.g. media=/srv/media.")
+    var storageDir: [String] = []
+
+    @Option(help: "How often directory sizes and Docker's disk use are measured, e.g. 1h, 30m.")
+    var storageInterval = DurationArgument(.seconds(3600))
+
     @Option(help: "Docker or Podman Engine API: unix:///path/to/docker.sock or tcp://host:port (default: $DOCKER_HOST, else unix:///var/run/docker.sock).")
     var dockerHost: String?
 
@@ -67,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if DockerEndpoint(DockerEndpoint.resolve(flag: dockerHost, environment: ProcessInfo.processInfo.environment)) == nil {
             throw ValidationError("--docker-host (or DOCKER_HOST) must be unix:///path/to/docker.sock or tcp://host:port")
+        }
+        if storageDirectories == nil {
+            throw ValidationError("--storage-dir must be name=/absolute/path, e.g. media=/srv/media")
         }
         if let trustedProxy, trustedProxies(trustedProxy) == nil {
             throw ValidationError("--trusted-proxy '\(trustedProxy)' must be comma-separated IP addresses or CIDR blocks")
@@ -96,6 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.echoEndpoint = echoEndpoint
         if let threads { configuration.eventLoopThreads = threads }
         configuration.trustedProxies = trustedProxy.flatMap(trustedProxies) ?? []
+        configuration.storageDirectories = storageDirectories ?? []
+        configuration.storageScanInterval = storageInterval.duration
         configuration.dockerHost = DockerEndpoint.resolve(flag: dockerHost, environment: ProcessInfo.processInfo.environment)
         configuration.apiKey = ProcessInfo.processInfo.environment["NEBULA_API_KEY"]
         configuration.secretKey = ProcessInfo.processInfo.environment["NEBULA_SECRET_KEY"]
@@ -111,5 +122,16 @@ struct ServeCommand: AsyncParsableCommand {
     private func trustedProxies(_ text: String) -> [IPRange]? {
         let ranges = text.split(separator: ",").map { IPRange($0.trimmingCharacters(in: .whitespaces)) }
         return ranges.contains(where: { $0 == nil }) ? nil : ranges.compactMap { $0 }
+    }
+
+    /// `name=/path` entries, from repeated flags or comma-separated lists; nil when one is malformed.
+    private var storageDirectories: [(name: String, path: String)]? {
+        var result: [(name: String, path: String)] = []
+        for entry in storageDir.flatMap({ $0.split(separator: ",") }) {
+            let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix("/") else { return nil }
+            result.append((parts[0], parts[1]))
+        }
+        return result
     }
 }

@@ -240,3 +240,39 @@ def test_logs_of_an_unknown_container_say_so(server_factory, docker_engine):
         c.request("subscribe", channel="logs.no-such-container")
         msg = c.recv_json(timeout=5)
     assert msg["channel"] == "logs.no-such-container" and "no container" in msg["data"]["error"]
+
+
+def test_storage_channel_sizes_directories_like_du_and_docker_disk_use(server_factory, docker_engine, tmp_path):
+    import os
+    import subprocess
+    media = tmp_path / "media"
+    (media / "shows" / "s01").mkdir(parents=True)
+    for i in range(3):
+        (media / "shows" / "s01" / f"e{i}.mkv").write_bytes(os.urandom(100_000 + i))
+    os.link(media / "shows" / "s01" / "e0.mkv", media / "hardlink.mkv")  # counted once
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes(os.urandom(500_000))
+    os.symlink(outside, media / "link-out")  # never followed
+    missing = tmp_path / "not-there"
+    s = server_factory(["--telemetry-interval", "1s", "--docker-host", docker_engine.host, "--storage-interval", "2s",
+                        "--storage-dir", f"media={media}", "--storage-dir", f"gone={missing}"])
+    with s.ws() as c:
+        c.request("subscribe", channel="storage")
+        snap = _until(c, lambda d: d["directories"][0]["size"] is not None and d["directories"][1]["error"] is not None
+                      and d["docker"] is not None and d["filesystems"], timeout=15, channel="storage")
+    media_entry, gone = snap["directories"]
+    assert media_entry["name"] == "media" and media_entry["path"] == str(media)
+    du = int(subprocess.run(["du", "-s", "--block-size=1", str(media)], capture_output=True, text=True).stdout.split()[0])
+    size = media_entry["size"]
+    assert size["disk_bytes"] == du
+    assert size["files"] == 4 and size["directories"] == 3 and size["errors"] == 0  # 3 episodes + the symlink
+    assert 300_003 <= size["apparent_bytes"] < 300_003 + 100_000  # the hard link once; the link's target never
+    assert gone["size"] is None and "not-there" in gone["error"]
+    assert any(f["mount"] == "/" for f in snap["filesystems"])
+    assert snap["docker"]["images_bytes"] > 0 and isinstance(snap["docker"]["volumes"], list)
+
+
+def test_bad_storage_dir_is_a_usage_error(server_factory):
+    s = server_factory(["--storage-dir", "media"], start=False)
+    s.start(wait=False)
+    assert s.wait_exit(10) == 2 and "--storage-dir" in s.stderr

@@ -37,12 +37,16 @@ public struct ChannelRegistry: Sendable {
                 ChannelPolicy(delivery: .ordered, historySize: 200, historyTTL: .seconds(600), subscribe: .read, publish: .server)
             ),
             ChannelFamily(
+                .exact("storage"),
+                ChannelPolicy(delivery: .latest, historySize: 1, historyTTL: nil, subscribe: .read, publish: .server)
+            ),
+            ChannelFamily(
                 .exact("audit"),
                 ChannelPolicy(delivery: .ordered, historySize: 100, historyTTL: .seconds(3600), subscribe: .admin, publish: .server)
             ),
         ],
         reserved: [
-            .prefix("telemetry."), .exact("storage"), .exact("alerts"), .prefix("jobs."), .prefix("jarvis."),
+            .prefix("telemetry."), .exact("alerts"), .prefix("jobs."), .prefix("jarvis."),
             .prefix("overlay."), .prefix("bots."),
         ]
     )
