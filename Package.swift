@@ -53,6 +53,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Alerts",
+            dependencies: [
+                "Telemetry",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "Store",
             dependencies: [
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
@@ -77,6 +88,7 @@ let package = Package(
                 "Realtime",
                 "Telemetry",
                 "Docker",
+                "Alerts",
                 "Store",
                 "Accounts",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -105,6 +117,7 @@ let package = Package(
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Docker"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DockerTests", dependencies: ["Docker"]),
+        .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Telemetry", "Docker"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Accounts", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts"]),
         .testTarget(
