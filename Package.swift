@@ -111,6 +111,7 @@ let package = Package(
             dependencies: [
                 "NebulaApp",
                 "Docker",
+                "Alerts",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -27,6 +27,11 @@ public struct AlertEvaluator: Sendable {
         }
     }
 
+    /// Remembers the stored id of a fired alert, so its resolution names the same alert.
+    public mutating func assignID(_ id: Int64, to key: String) {
+        tracked[key]?.alert?.id = id
+    }
+
     /// One evaluation at `now` (Unix milliseconds). Keys not observed this time count as inactive
     /// (the container is gone, the filesystem unmounted).
     public mutating func evaluate(_ observations: [Observation], now: Int64) -> [Transition] {

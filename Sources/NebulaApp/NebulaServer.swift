@@ -9,6 +9,8 @@ import Realtime
 import ServiceLifecycle
 import Store
 import Docker
+import Alerts
+import Telemetry
 import Accounts
 import WSCompression
 import WSCore
@@ -65,6 +67,14 @@ public enum NebulaServer {
             ),
             docker: docker, hub: hub, logger: logger
         )
+        let notifier = Notifier(
+            targets: configuration.notificationTargets, eventLoopGroup: eventLoopGroup, server: "Nebula Command on \(Hostname.current())",
+            logger: logger
+        )
+        let alerts = AlertService(
+            rules: configuration.alertRules, interval: configuration.telemetryInterval, storage: storage, containers: containers,
+            repository: AlertRepository(database), notifier: notifier, hub: hub, logger: logger
+        )
         let webSocketRoutes = WebSocketRoutes(authenticator: authenticator, connections: connections, echoEnabled: configuration.echoEndpoint)
 
         let router = Router(context: NebulaRequestContext.self)
@@ -87,6 +97,7 @@ public enum NebulaServer {
         UserRoutes(directory: directory, authenticator: authenticator, connections: connections, audit: audit).register(on: router)
         AuditRoutes(repository: AuditLogRepository(database), authenticator: authenticator).register(on: router)
         SecretRoutes(vault: vault, authenticator: authenticator, audit: audit).register(on: router)
+        AlertRoutes(repository: AlertRepository(database), authenticator: authenticator).register(on: router)
         ContainerRoutes(service: containers, client: docker, authenticator: authenticator, audit: audit).register(on: router)
         webSocketRoutes.register(on: router)
 
@@ -143,6 +154,7 @@ public enum NebulaServer {
                     .init(service: containers),
                     .init(service: logTails),
                     .init(service: storage),
+                    .init(service: alerts),
                     .init(service: RevocationWatcher(keys: keys, sessions: sessions, connections: connections, interval: .milliseconds(250), logger: logger)),
                     .init(service: BrokerMaintenance(broker: broker, registry: hub.registry, interval: .seconds(60))),
                     // Last in the list, so first to shut down: it closes WebSockets with 1001

@@ -1,3 +1,4 @@
+import Alerts
 import Foundation
 
 /// Everything `nebula serve` can be told, already validated.
@@ -21,6 +22,10 @@ public struct ServerConfiguration: Sendable {
     public var storageDirectories: [(name: String, path: String)] = []
     /// How often directory sizes and Docker's disk use are measured.
     public var storageScanInterval: Duration = .seconds(3600)
+    /// Alert rules (default: any filesystem over 80 %, unhealthy or restarting containers) and the
+    /// targets their notifications go to.
+    public var alertRules: [AlertRule] = AlertRule.defaults(duration: .seconds(300))
+    public var notificationTargets: [NotificationTarget] = []
     /// Reverse proxies whose `X-Forwarded-For` names the real client (`--trusted-proxy`).
     public var trustedProxies: [IPRange] = []
     /// `NEBULA_SECRET_KEY`: seals secrets at rest; nil means `<data-dir>/secret.key`.

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NebulaApp
 import Docker
+import Alerts
 
 /// `nebula serve`: runs the server. Every option can also come from `NEBULA_<OPTION>` (see
 /// `EnvironmentDefaults`); the command line wins.
@@ -55,6 +56,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How often directory sizes and Docker's disk use are measured, e.g. 1h, 30m.")
     var storageInterval = DurationArgument(.seconds(3600))
 
+    @Option(help: "Send alerts to kind=url: discord=https://discord.com/api/webhooks/…, ntfy=https://ntfy.sh/topic, webhook=https://… (repeat, or separate with commas).")
+    var notify: [String] = []
+
+    @Option(help: "How long a condition must hold before its alert fires (and stay away before it resolves).")
+    var alertFor = DurationArgument(.seconds(300))
+
+    @Option(help: "Alert when a filesystem is fuller than this many percent.")
+    var alertFilesystemPercent: Double = 80
+
+    @Option(help: "Also alert when a container uses more CPU than this many percent (100 = one core).")
+    var alertContainerCpu: Double?
+
+    @Option(help: "Also alert when a container uses more than this many percent of its memory limit.")
+    var alertContainerMemory: Double?
+
     @Option(help: "Docker or Podman Engine API: unix:///path/to/docker.sock or tcp://host:port (default: $DOCKER_HOST, else unix:///var/run/docker.sock).")
     var dockerHost: String?
 
@@ -77,6 +93,10 @@ struct ServeCommand: AsyncParsableCommand {
         if storageDirectories == nil {
             throw ValidationError("--storage-dir must be name=/absolute/path, e.g. media=/srv/media")
         }
+        if notificationTargets == nil {
+            throw ValidationError("--notify must be discord=URL, ntfy=URL or webhook=URL with an http(s) URL")
+        }
+        guard (0...100).contains(alertFilesystemPercent) else { throw ValidationError("--alert-filesystem-percent must be 0-100") }
         if let trustedProxy, trustedProxies(trustedProxy) == nil {
             throw ValidationError("--trusted-proxy '\(trustedProxy)' must be comma-separated IP addresses or CIDR blocks")
         }
@@ -106,6 +126,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let threads { configuration.eventLoopThreads = threads }
         configuration.trustedProxies = trustedProxy.flatMap(trustedProxies) ?? []
         configuration.storageDirectories = storageDirectories ?? []
+        configuration.notificationTargets = notificationTargets ?? []
+        configuration.alertRules = alertRules
         configuration.storageScanInterval = storageInterval.duration
         configuration.dockerHost = DockerEndpoint.resolve(flag: dockerHost, environment: ProcessInfo.processInfo.environment)
         configuration.apiKey = ProcessInfo.processInfo.environment["NEBULA_API_KEY"]
@@ -133,5 +155,28 @@ struct ServeCommand: AsyncParsableCommand {
             result.append((parts[0], parts[1]))
         }
         return result
+    }
+
+    private var notificationTargets: [NotificationTarget]? {
+        var targets: [NotificationTarget] = []
+        for entry in notify.flatMap({ $0.split(separator: ",") }) {
+            guard let target = NotificationTarget(entry.trimmingCharacters(in: .whitespaces)) else { return nil }
+            targets.append(target)
+        }
+        return targets
+    }
+
+    private var alertRules: [AlertRule] {
+        let hold = alertFor.duration
+        var rules = AlertRule.defaults(duration: hold).map { rule in
+            var rule = rule
+            if case .filesystemUsedPercent = rule.condition { rule.condition = .filesystemUsedPercent(above: alertFilesystemPercent) }
+            return rule
+        }
+        if let cpu = alertContainerCpu { rules.append(AlertRule(name: "container_cpu", condition: .containerCPUPercent(above: cpu), duration: hold)) }
+        if let memory = alertContainerMemory {
+            rules.append(AlertRule(name: "container_memory", condition: .containerMemoryPercent(above: memory), duration: hold))
+        }
+        return rules
     }
 }

@@ -58,7 +58,6 @@ struct ChannelRegistryTests {
         ("telemetry.gpu", "telemetry.*"),
         ("telemetry.hostx", "telemetry.*"),
         ("jobs.import", "jobs.*"),
-        ("alerts", "alerts"),
         ("overlay.alerts", "overlay.*"),
         ("jarvis.chat", "jarvis.*"),
         ("bots.discord", "bots.*"),

@@ -69,7 +69,7 @@ struct CommandDispatcherTests {
              .reply(#"{"id":17,"result":{"channel":"app.x","epoch":"ep","offset":1,"delivery":"ordered","recovered":true,"publications":[{"channel":"app.x","offset":1,"data":{"a":[1,2.5e3,-0]}}]}}"#)),
             (#"{"id":18,"op":"unsubscribe","channel":"telemetry.containers"}"#, .error(18, .notSubscribed)),
             (#"{"id":19,"op":"unsubscribe"}"#, .error(19, .badRequest)),
-            (#"{"id":20,"op":"history","channel":"alerts"}"#, .error(20, .unknownChannel)),
+            (#"{"id":20,"op":"history","channel":"jobs.x"}"#, .error(20, .unknownChannel)),
             (#"{"id":21,"op":"publish","channel":"app.","data":1}"#, .error(21, .unknownChannel)),
             (#"{"id":22,"op":"subscribe","channel":"app.with space"}"#, .error(22, .unknownChannel)),
             (#"{"id":-23,"op":"ping"}"#, .reply(#"{"id":-23,"result":{}}"#)),

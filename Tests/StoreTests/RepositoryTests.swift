@@ -191,3 +191,30 @@ struct SessionRepositoryTests {
         #expect(try await sessions.find(idHash: "e") == nil)
     }
 }
+
+@Suite("Alerts")
+struct AlertRepositoryTests {
+    @Test("insert firing, resolve, list firing and recent", arguments: Backend.allCases)
+    func alerts(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let alerts = AlertRepository(database)
+        let disk = try await alerts.insert(AlertRecord(
+            key: "filesystem_full:/srv", rule: "filesystem_full", severity: "warning", subject: "/srv", state: "firing",
+            summary: "/srv is 91.5 % full", value: 91.5, since: 10, firedAt: 70, resolvedAt: nil
+        ))
+        let sick = try await alerts.insert(AlertRecord(
+            key: "container_unhealthy:o'brien", rule: "container_unhealthy", severity: "critical", subject: "o'brien", state: "firing",
+            summary: "unhealthy", value: nil, since: 20, firedAt: 80, resolvedAt: nil
+        ))
+        #expect(disk.id > 0 && sick.id > disk.id)
+        #expect(try await alerts.firing().map(\.key) == ["filesystem_full:/srv", "container_unhealthy:o'brien"])
+        #expect(try await alerts.firing().first?.value == 91.5)
+        try await alerts.resolve(id: disk.id, at: 200, summary: "/srv is 50 % full", value: 50)
+        #expect(try await alerts.firing().map(\.id) == [sick.id])
+        let recent = try await alerts.recent(limit: 10)
+        #expect(recent.map(\.id) == [sick.id, disk.id])
+        #expect(recent[1].state == "resolved" && recent[1].resolvedAt == 200 && recent[1].value == 50 && recent[0].value == nil)
+    }
+}

@@ -189,7 +189,7 @@ def test_channels_lists_families_and_channels(shared_server):
     assert fams["telemetry.containers"]["delivery"] == fams["telemetry.container.*"]["delivery"] == "latest"
     assert fams["audit"] == {"pattern": "audit", "delivery": "ordered", "history_size": 100,
                              "history_ttl_seconds": 3600, "subscribe": "admin", "publish": "server"}
-    assert body["reserved"] == ["telemetry.*", "alerts", "jobs.*", "jarvis.*", "overlay.*", "bots.*"]
+    assert body["reserved"] == ["telemetry.*", "jobs.*", "jarvis.*", "overlay.*", "bots.*"]
     chans = {c["name"]: c for c in body["channels"]}
     assert "telemetry.host" in chans, list(chans)
     listed = chans["app.listed"]

@@ -41,12 +41,16 @@ public struct ChannelRegistry: Sendable {
                 ChannelPolicy(delivery: .latest, historySize: 1, historyTTL: nil, subscribe: .read, publish: .server)
             ),
             ChannelFamily(
+                .exact("alerts"),
+                ChannelPolicy(delivery: .ordered, historySize: 200, historyTTL: nil, subscribe: .read, publish: .server)
+            ),
+            ChannelFamily(
                 .exact("audit"),
                 ChannelPolicy(delivery: .ordered, historySize: 100, historyTTL: .seconds(3600), subscribe: .admin, publish: .server)
             ),
         ],
         reserved: [
-            .prefix("telemetry."), .exact("alerts"), .prefix("jobs."), .prefix("jarvis."),
+            .prefix("telemetry."), .prefix("jobs."), .prefix("jarvis."),
             .prefix("overlay."), .prefix("bots."),
         ]
     )

@@ -80,5 +80,25 @@ public enum Schema {
                 """,
             ]
         },
+        Migration(version: 4, name: "alerts") { t in
+            [
+                """
+                CREATE TABLE alerts (
+                    id \(unsafeRaw: t.serialKey),
+                    alert_key TEXT NOT NULL,
+                    rule TEXT NOT NULL,
+                    severity TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+                    summary TEXT NOT NULL,
+                    value \(unsafeRaw: t.real),
+                    since \(unsafeRaw: t.timestamp) NOT NULL,
+                    fired_at \(unsafeRaw: t.timestamp) NOT NULL,
+                    resolved_at \(unsafeRaw: t.timestamp)
+                )
+                """,
+                "CREATE INDEX alerts_state ON alerts (state, fired_at)",
+            ]
+        },
     ]
 }

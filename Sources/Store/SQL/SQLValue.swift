@@ -15,6 +15,14 @@ public enum SQLValue: Sendable, Hashable {
         }
     }
 
+    public var double: Double? {
+        switch self {
+        case .real(let value): value
+        case .integer(let value): Double(value)
+        default: nil
+        }
+    }
+
     public var string: String? {
         if case .text(let value) = self { return value }
         return nil
