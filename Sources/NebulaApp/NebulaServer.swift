@@ -71,6 +71,10 @@ public enum NebulaServer {
             targets: configuration.notificationTargets, eventLoopGroup: eventLoopGroup, server: "Nebula Command on \(Hostname.current())",
             logger: logger
         )
+        let history = HistoryService(
+            repository: MetricHistoryRepository(database), host: telemetry, containers: containers, storage: storage,
+            interval: min(configuration.telemetryInterval, .seconds(5)), logger: logger
+        )
         let alerts = AlertService(
             rules: configuration.alertRules, interval: configuration.telemetryInterval, storage: storage, containers: containers,
             repository: AlertRepository(database), notifier: notifier, hub: hub, logger: logger
@@ -98,6 +102,7 @@ public enum NebulaServer {
         AuditRoutes(repository: AuditLogRepository(database), authenticator: authenticator).register(on: router)
         SecretRoutes(vault: vault, authenticator: authenticator, audit: audit).register(on: router)
         AlertRoutes(repository: AlertRepository(database), authenticator: authenticator).register(on: router)
+        HistoryRoutes(repository: MetricHistoryRepository(database), authenticator: authenticator).register(on: router)
         ContainerRoutes(service: containers, client: docker, authenticator: authenticator, audit: audit).register(on: router)
         webSocketRoutes.register(on: router)
 
@@ -155,6 +160,7 @@ public enum NebulaServer {
                     .init(service: logTails),
                     .init(service: storage),
                     .init(service: alerts),
+                    .init(service: history),
                     .init(service: RevocationWatcher(keys: keys, sessions: sessions, connections: connections, interval: .milliseconds(250), logger: logger)),
                     .init(service: BrokerMaintenance(broker: broker, registry: hub.registry, interval: .seconds(60))),
                     // Last in the list, so first to shut down: it closes WebSockets with 1001

@@ -218,3 +218,40 @@ struct AlertRepositoryTests {
         #expect(recent[1].state == "resolved" && recent[1].resolvedAt == 200 && recent[1].value == 50 && recent[0].value == nil)
     }
 }
+
+@Suite("Metric history")
+struct MetricHistoryTests {
+    @Test("raw samples and 5-minute/hourly rollups keep min, avg and max; pruning keeps each tier's age", arguments: Backend.allCases)
+    func history(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let history = MetricHistoryRepository(database)
+        let hour: Int64 = 3_600_000
+        let start = 1_000 * hour  // on an hour boundary
+        for (i, value) in [10.0, 30.0, 20.0, 80.0].enumerated() {
+            try await history.record(
+                [MetricSample(kind: "container", subject: "plex", metric: "cpu_percent", value: value),
+                 MetricSample(kind: "container", subject: "o'brien", metric: "cpu_percent", value: 1)],
+                at: start + Int64(i) * 120_000  // every 2 minutes: buckets 0-5 min and 5-10 min
+            )
+        }
+        let raw = try await history.points(kind: "container", subject: "plex", metric: "cpu_percent", tier: .raw, from: start, to: start + hour)
+        #expect(raw.map(\.avg) == [10, 30, 20, 80])
+        let five = try await history.points(kind: "container", subject: "plex", metric: "cpu_percent", tier: .fiveMinutes, from: start, to: start + hour)
+        #expect(five.map(\.bucket) == [start, start + 300_000])
+        #expect(five[0].min == 10 && five[0].max == 30 && five[0].avg == 20 && five[0].samples == 3)
+        #expect(five[1].min == 80 && five[1].samples == 1)
+        let hourly = try await history.points(kind: "container", subject: "plex", metric: "cpu_percent", tier: .hourly, from: start, to: start + hour)
+        #expect(hourly.count == 1 && hourly[0].min == 10 && hourly[0].max == 80 && hourly[0].avg == 35 && hourly[0].samples == 4)
+        #expect(try await history.series().count == 2)
+
+        // Three days later the raw tier is gone, the rollups stay.
+        let removed = try await history.prune(now: start + 72 * hour)
+        #expect(removed == 8)
+        #expect(try await history.points(kind: "container", subject: "plex", metric: "cpu_percent", tier: .raw, from: 0, to: .max).isEmpty)
+        #expect(try await history.points(kind: "container", subject: "plex", metric: "cpu_percent", tier: .hourly, from: 0, to: .max).count == 1)
+        _ = try await history.prune(now: start + 400 * 24 * hour)
+        #expect(try await history.count() == 0)
+    }
+}

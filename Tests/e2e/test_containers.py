@@ -276,3 +276,33 @@ def test_bad_storage_dir_is_a_usage_error(server_factory):
     s = server_factory(["--storage-dir", "media"], start=False)
     s.start(wait=False)
     assert s.wait_exit(10) == 2 and "--storage-dir" in s.stderr
+
+
+def test_history_keeps_samples_with_rollups(engine_server, docker_engine):
+    name = _name("hist")
+    docker_engine.run(name, "sh", "-c", "while :; do :; done", options=["--cpus", "0.5"])
+    s = engine_server
+
+    def raw():
+        r = s.http("GET", f"/api/v1/history?kind=container&subject={name}&metric=cpu_percent&resolution=raw")
+        assert r.status == 200, r.body
+        return r.json()["result"]["points"]
+
+    assert wait_until(lambda: len(raw()) >= 3, 20)
+    points = raw()
+    assert all(35 <= p["avg"] <= 65 and p["min"] == p["avg"] == p["max"] and p["samples"] == 1 for p in points[1:]), points
+    assert [p["t"] for p in points] == sorted(p["t"] for p in points)
+    five = s.http("GET", f"/api/v1/history?kind=container&subject={name}&metric=cpu_percent&resolution=5m").json()["result"]
+    assert five["resolution"] == "5m" and sum(p["samples"] for p in five["points"]) >= len(points)
+    assert all(p["t"] % 300_000 == 0 and p["min"] <= p["avg"] <= p["max"] for p in five["points"])
+    auto = s.http("GET", f"/api/v1/history?kind=container&subject={name}&metric=memory_bytes").json()["result"]
+    assert auto["resolution"] == "raw" and auto["points"] and auto["points"][-1]["avg"] > 0
+
+    series = s.http("GET", "/api/v1/history/series").json()["result"]["series"]
+    kinds = {(x["kind"], x["metric"]) for x in series}
+    assert ("host", "cpu_percent") in kinds and ("filesystem", "used_percent") in kinds and ("container", "cpu_percent") in kinds
+    for bad in ("?kind=container&subject=x", "?kind=container&subject=x&metric=y&resolution=1d",
+                "?kind=container&subject=x&metric=y&from=yesterday", "?kind=host&subject=host&metric=cpu_percent&from=2&to=1"):
+        assert s.http("GET", "/api/v1/history" + bad).status == 400, bad
+    assert s.http("GET", "/api/v1/history/series", key=None).status == 401
+    docker_engine.docker("rm", "-f", name)

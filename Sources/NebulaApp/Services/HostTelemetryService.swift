@@ -18,6 +18,10 @@ final class HostTelemetryService: Service, Sendable {
     let interval: Duration
     let logger: Logger
     private let status = NIOLockedValueBox(Status())
+    private let latestSnapshot = NIOLockedValueBox<(snapshot: HostSnapshot, at: Int64)?>(nil)
+
+    /// The newest sample and when it was taken (Unix ms), for history.
+    var latest: (snapshot: HostSnapshot, at: Int64)? { latestSnapshot.withLockedValue { $0 } }
 
     init(hub: Hub, interval: Duration, logger: Logger) {
         self.hub = hub
@@ -50,6 +54,7 @@ final class HostTelemetryService: Service, Sendable {
     private func publishSample(from collector: inout HostCollector, encoder: JSONEncoder) async {
         do {
             let snapshot = try collector.sample()
+            latestSnapshot.withLockedValue { $0 = (snapshot, Int64(Date().timeIntervalSince1970 * 1000)) }
             let data = try JSONParser.parse(Array(try encoder.encode(snapshot)))
             try await hub.publish(data, to: Self.channel, by: .server)
             status.withLockedValue { $0 = Status(lastSample: .now, lastError: nil) }

@@ -100,5 +100,33 @@ public enum Schema {
                 "CREATE INDEX alerts_state ON alerts (state, fired_at)",
             ]
         },
+        Migration(version: 5, name: "metric history") { t in
+            [
+                """
+                CREATE TABLE metric_series (
+                    id \(unsafeRaw: t.serialKey),
+                    kind TEXT NOT NULL,
+                    subject TEXT NOT NULL,
+                    metric TEXT NOT NULL,
+                    UNIQUE (kind, subject, metric)
+                )
+                """,
+                // One row per series, resolution (seconds; 0 = raw samples) and bucket start (ms):
+                // min, average and max of what fell into it.
+                """
+                CREATE TABLE metric_points (
+                    series_id BIGINT NOT NULL REFERENCES metric_series(id) ON DELETE CASCADE,
+                    resolution INTEGER NOT NULL,
+                    bucket \(unsafeRaw: t.timestamp) NOT NULL,
+                    min_value \(unsafeRaw: t.real) NOT NULL,
+                    avg_value \(unsafeRaw: t.real) NOT NULL,
+                    max_value \(unsafeRaw: t.real) NOT NULL,
+                    samples INTEGER NOT NULL,
+                    PRIMARY KEY (series_id, resolution, bucket)
+                )
+                """,
+                "CREATE INDEX metric_points_age ON metric_points (resolution, bucket)",
+            ]
+        },
     ]
 }
