@@ -6,16 +6,22 @@
 // (`/api/v1/auth/me`); without one, the login page or, before the first
 // account exists, a page explaining where the setup link comes from.
 
+import { AlertStore } from "./js/alerts-store.js";
 import * as api from "./js/api.js";
 import { clearKey, loadKey, saveKey, socketUrl, takeKeyFromFragment, verifyKey } from "./js/auth.js";
 import { HostDashboard } from "./js/cards.js";
 import { Connection } from "./js/connection.js";
+import { ContainerStore } from "./js/containers-store.js";
 import { closeAll } from "./js/dialog.js";
 import * as fmt from "./js/format.js";
 import { NoticesPanel } from "./js/notices.js";
 import { AccountPage } from "./js/pages/account.js";
+import { AlertsPage } from "./js/pages/alerts.js";
 import { AuditPage } from "./js/pages/audit.js";
+import { ContainerPage } from "./js/pages/container.js";
+import { ContainersPage } from "./js/pages/containers.js";
 import { KeysPage } from "./js/pages/keys.js";
+import { StoragePage } from "./js/pages/storage.js";
 import { UsersPage } from "./js/pages/users.js";
 import * as router from "./js/router.js";
 import * as session from "./js/session.js";
@@ -53,12 +59,33 @@ let ticks = 0;
 let shownPage = null;
 
 const notices = new NoticesPanel($("notices"));
+// Followed for the whole visit: the sparklines keep their recent past and the nav badge its count.
+const containerStore = new ContainerStore();
+const alertStore = new AlertStore();
+const alertsCount = $("alerts-count");
+alertStore.addEventListener("change", () => {
+  const n = alertStore.firing.size;
+  alertsCount.hidden = n === 0;
+  alertsCount.textContent = String(n);
+  alertsCount.title = `${n} alert${n === 1 ? "" : "s"} firing`;
+});
 const pages = {
   account: new AccountPage($("page-account"), { signOutEverywhere }),
   users: new UsersPage($("page-users")),
   keys: new KeysPage($("page-keys")),
   audit: new AuditPage($("page-audit"), { connection: () => connection }),
+  containers: new ContainersPage($("page-containers"), { store: containerStore }),
+  container: new ContainerPage($("page-container"), {
+    store: containerStore,
+    connection: () => connection,
+    param: () => router.currentParam(),
+  }),
+  storage: new StoragePage($("page-storage"), { connection: () => connection }),
+  alerts: new AlertsPage($("page-alerts"), { store: alertStore }),
 };
+
+/** Pages for everyone signed in, whatever the role, API keys included. */
+const COMMON_PAGES = ["overview", "containers", "container", "storage", "alerts"];
 
 const signin = new SignIn({
   onSignedIn: (user) => enterSession(user),
@@ -180,7 +207,8 @@ function enterKeyMode(key) {
   api.useKey(key);
   ui.boot.hidden = true;
   signin.hideAll();
-  ui.nav.hidden = true;
+  ui.nav.hidden = false;
+  for (const link of ui.nav.querySelectorAll("[data-admin], [data-session]")) link.hidden = true;
   ui.who.hidden = true;
   ui.signOut.hidden = true;
   ui.changeKey.hidden = false;
@@ -200,6 +228,8 @@ function leaveApp() {
   if (shownPage) shownPage.hide();
   shownPage = null;
   notices.reset();
+  containerStore.reset();
+  alertStore.reset();
   for (const p of Object.values(pages)) p.reset();
   for (const el of document.querySelectorAll(".page")) el.hidden = true;
   ui.nav.hidden = true;
@@ -264,6 +294,7 @@ function renderWho(user) {
   ui.whoRole.textContent = user.role;
   ui.whoRole.dataset.role = user.role;
   for (const link of ui.nav.querySelectorAll("[data-admin]")) link.hidden = user.role !== "admin";
+  for (const link of ui.nav.querySelectorAll("[data-session]")) link.hidden = false;
 }
 
 session.onChange((user) => {
@@ -313,14 +344,18 @@ function connect(key) {
     },
   });
   notices.attach(connection);
+  containerStore.attach(connection);
+  alertStore.attach(connection);
+  window.__nebula.containers = containerStore;
+  window.__nebula.alerts = alertStore;
   connection.start();
 }
 
 // ---- pages -----------------------------------------------------------------------------
 
 function allowedPages() {
-  if (mode === "session") return session.isAdmin() ? router.PAGES : ["overview", "account"];
-  return ["overview"];
+  if (mode === "session") return session.isAdmin() ? router.PAGES : [...COMMON_PAGES, "account"];
+  return COMMON_PAGES;
 }
 
 function showApp() {
@@ -337,8 +372,9 @@ function showPage({ focus = false } = {}) {
     return;
   }
   for (const el of document.querySelectorAll(".page")) el.hidden = el.dataset.page !== name;
+  const navName = router.navFor(name);
   for (const link of ui.nav.querySelectorAll("[data-route]")) {
-    if (link.dataset.route === name) link.setAttribute("aria-current", "page");
+    if (link.dataset.route === navName) link.setAttribute("aria-current", "page");
     else link.removeAttribute("aria-current");
   }
   const page = pages[name] ?? null;

@@ -2,8 +2,9 @@ import DequeModule
 import NIOConcurrencyHelpers
 
 /// Mutual exclusion across suspension points: the one SQLite connection runs one transaction (or
-/// statement) at a time, and a transaction's own statements must not interleave with others'.
-final class AsyncMutex: Sendable {
+/// statement) at a time, and a transaction's own statements must not interleave with others'. Also
+/// used wherever work that awaits must not interleave (publishing snapshots in order). FIFO.
+public final class AsyncMutex: Sendable {
     private struct State {
         var locked = false
         var waiters = Deque<CheckedContinuation<Void, Never>>()
@@ -11,7 +12,9 @@ final class AsyncMutex: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
-    func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
+    public init() {}
+
+    public func withLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         await lock()
         defer { unlock() }
         return try await body()

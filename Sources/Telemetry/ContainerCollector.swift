@@ -13,6 +13,7 @@ public actor ContainerCollector {
     private var details: [String: (state: String, details: ContainerDetails)] = [:]
     private var lastUsage: [String: ContainerUsage] = [:]
     private var engine: EngineVersion?
+    private var listings = 0
 
     public init(client: DockerClient, concurrency: Int = 8, sampleTimeout: Duration = .seconds(5)) {
         self.client = client
@@ -23,7 +24,7 @@ public actor ContainerCollector {
     /// Every container, with fresh usage for the running ones.
     public func collect() async throws(DockerError) -> ContainerSnapshot {
         let started = ContinuousClock.now
-        let summaries = try await listing()
+        let (summaries, sequence) = try await listing()
         let running = summaries.filter { $0.state == "running" }.map(\.id)
         let samples = await sample(running)
         let now = Self.seconds(ContinuousClock.now)
@@ -37,7 +38,7 @@ public actor ContainerCollector {
         previous = previous.filter { alive.contains($0.key) && usages[$0.key] != nil }
         lastUsage = usages
         let reports = await reports(for: summaries, usages: usages)
-        return snapshot(reports, started: started)
+        return snapshot(reports, started: started, sequence: sequence)
     }
 
     /// Everything again without new samples: after an event, the new state goes out at once and
@@ -45,9 +46,9 @@ public actor ContainerCollector {
     public func refresh(invalidating containerID: String?) async throws(DockerError) -> ContainerSnapshot {
         let started = ContinuousClock.now
         if let containerID { details[containerID] = nil }
-        let summaries = try await listing()
+        let (summaries, sequence) = try await listing()
         let reports = await reports(for: summaries, usages: lastUsage)
-        return snapshot(reports, started: started)
+        return snapshot(reports, started: started, sequence: sequence)
     }
 
     /// The snapshot to publish when the engine cannot be reached.
@@ -63,19 +64,24 @@ public actor ContainerCollector {
         )
     }
 
-    private func listing() async throws(DockerError) -> [ContainerSummary] {
+    /// The engine's containers and the order of this listing among all listings.
+    private func listing() async throws(DockerError) -> ([ContainerSummary], Int) {
         if engine == nil { engine = try await client.version() }
-        return try await client.containers(all: true).sorted { $0.name < $1.name }
+        listings += 1
+        let sequence = listings
+        return (try await client.containers(all: true).sorted { $0.name < $1.name }, sequence)
     }
 
-    private func snapshot(_ reports: [ContainerReport], started: ContinuousClock.Instant) -> ContainerSnapshot {
+    private func snapshot(_ reports: [ContainerReport], started: ContinuousClock.Instant, sequence: Int) -> ContainerSnapshot {
         let elapsed = ContinuousClock.now - started
-        return ContainerSnapshot(
+        var snapshot = ContainerSnapshot(
             engine: .init(status: "ok", endpoint: client.endpoint.description, version: engine?.version, apiVersion: engine?.apiVersion),
             collectedAt: Int64(Date().timeIntervalSince1970 * 1000),
             durationMilliseconds: Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000),
             containers: reports
         )
+        snapshot.sequence = sequence
+        return snapshot
     }
 
     /// Inspects containers seen for the first time or whose state changed; the rest come from cache.

@@ -19,6 +19,9 @@ public struct ContainerSnapshot: Sendable, Encodable {
     /// How long listing and sampling every container took.
     public var durationMilliseconds: Int
     public var containers: [ContainerReport]
+    /// Order of the container listings behind snapshots: a larger one saw the engine later. Not
+    /// published; it lets the publisher drop a slow sample that an event-driven refresh overtook.
+    public var sequence: Int = 0
 
     enum CodingKeys: String, CodingKey {
         case engine, collectedAt = "collected_at", durationMilliseconds = "duration_ms", containers

@@ -334,7 +334,8 @@ def confirm_dialog(driver, expect: str | None = None) -> None:
 
 
 def nav_labels(driver) -> list[str]:
-    return [a.text for a in driver.find_elements(By.CSS_SELECTOR, "#nav a") if a.is_displayed()]
+    # The label only: the Alerts link may carry a count badge.
+    return [a.find_element(By.CSS_SELECTOR, "span").text for a in driver.find_elements(By.CSS_SELECTOR, "#nav a") if a.is_displayed()]
 
 
 def socket_url(driver) -> str:
@@ -375,7 +376,7 @@ def test_setup_link_creates_admin_and_goes_live(fresh, browsers):
     wait_live(d)
     wait_for(d, lambda dr: NUMBER.search(text_of(dr, "#cpu-total")), 10, "no CPU number over the session socket")
     assert text_of(d, "#who-name") == "alice" and text_of(d, "#who-role").lower() == "admin"
-    assert nav_labels(d) == ["Overview", "Account", "Users", "Keys", "Audit"]
+    assert nav_labels(d) == ["Overview", "Containers", "Storage", "Alerts", "Account", "Users", "Keys", "Audit"]
     url = socket_url(d)
     assert url.endswith("/ws") and "token" not in url, f"the session socket should carry no token: {url}"
     assert d.execute_script("return sessionStorage.getItem('nebula.apiKey')") is None
@@ -610,7 +611,7 @@ def test_viewer_reads_notices_operator_posts_them(nebula, admin, browsers):
 
     v = browsers("desktop")
     sign_in(v, nebula, viewer)
-    assert nav_labels(v) == ["Overview", "Account"], nav_labels(v)
+    assert nav_labels(v) == ["Overview", "Containers", "Storage", "Alerts", "Account"], nav_labels(v)
     assert text_of(v, "#who-role").lower() == "viewer"
     v.get(f"{nebula.url}/#/users")  # no admin pages by URL either
     wait_for(v, lambda d: d.current_url.endswith("#/"), 5, "a viewer was not sent back to the overview")
@@ -632,7 +633,7 @@ def test_viewer_reads_notices_operator_posts_them(nebula, admin, browsers):
     go(admin, "overview")
     sign_out(v)
     sign_in(v, nebula, operator)
-    assert nav_labels(v) == ["Overview", "Account"]
+    assert nav_labels(v) == ["Overview", "Containers", "Storage", "Alerts", "Account"]
     text = f"Rebooting the NAS at 22:00 <b>{secrets.token_hex(2)}</b>"
     box = v.find_element(By.CSS_SELECTOR, "#notices input[name=text]")
     assert box.is_enabled()

@@ -205,7 +205,7 @@ def zbar_decode(png: Path) -> bytes:
     # compared as bytes instead of through zbar's charset guessing. Only the
     # QR decoder is on, so a row of modules cannot be misread as a 1D barcode.
     proc = subprocess.run(
-        [ZBARIMG, "--raw", "-q", "-Sdisable", "-Sqrcode.enable", "-Sbinary", str(png)],
+        [ZBARIMG, "--nodbus", "--raw", "-q", "-Sdisable", "-Sqrcode.enable", "-Sbinary", str(png)],
         capture_output=True,
         timeout=60,
     )

@@ -1,9 +1,19 @@
 // The URL fragment: hash routes for the pages (`#/`, `#/account`, `#/users`,
-// `#/keys`, `#/audit`) and one-time secrets handed over in links (`#token=`,
+// `#/keys`, `#/audit`, `#/containers`, `#/containers/<name>`, `#/storage`,
+// `#/alerts`) and one-time secrets handed over in links (`#token=`,
 // `#setup=`), which are scrubbed from the address bar as soon as they are read
 // so they do not stay in the history or get shared by accident.
 
-export const PAGES = ["overview", "account", "users", "keys", "audit"];
+export const PAGES = ["overview", "account", "users", "keys", "audit", "containers", "container", "storage", "alerts"];
+
+/** Pages addressed as `#/<section>/<param>`: the section's detail page. */
+const DETAIL = { containers: "container" };
+
+/** The nav item that stands for a page (a detail page lights up its list). */
+export function navFor(page) {
+  const entry = Object.entries(DETAIL).find(([, detail]) => detail === page);
+  return entry ? entry[0] : page;
+}
 
 /** Whether the fragment carries `#<name>=…`. */
 export function hasSecret(name) {
@@ -29,8 +39,27 @@ export function takeSecret(name) {
 export function currentPage() {
   const hash = window.location.hash;
   if (!hash.startsWith("#/")) return "overview";
-  const name = hash.slice(2).split(/[/?]/)[0] || "overview";
+  const [first, second] = hash.slice(2).split(/[?]/)[0].split("/");
+  const name = first || "overview";
+  if (second && DETAIL[name]) return DETAIL[name];
+  if (second || name === "container") return null;
   return PAGES.includes(name) ? name : null;
+}
+
+/** The decoded `<param>` of `#/<section>/<param>`, or "". */
+export function currentParam() {
+  const hash = window.location.hash;
+  if (!hash.startsWith("#/")) return "";
+  const parts = hash.slice(2).split(/[?]/)[0].split("/");
+  try {
+    return decodeURIComponent(parts.slice(1).join("/"));
+  } catch {
+    return "";
+  }
+}
+
+export function detailHref(section, param) {
+  return `#/${section}/${encodeURIComponent(param)}`;
 }
 
 export function hrefFor(page) {

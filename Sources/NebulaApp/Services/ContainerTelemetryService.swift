@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import Realtime
 import ServiceLifecycle
+import Store
 import Telemetry
 
 /// Publishes every container's state and usage each interval on `telemetry.containers` (summary)
@@ -20,6 +21,8 @@ final class ContainerTelemetryService: Service, Sendable {
     let interval: Duration
     let logger: Logger
     private let latest = NIOLockedValueBox<ContainerSnapshot?>(nil)
+    /// Serializes publishing, so snapshots leave in the order their listings were taken.
+    private let publishing = AsyncMutex()
     private let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
@@ -94,6 +97,19 @@ final class ContainerTelemetryService: Service, Sendable {
     }
 
     private func publish(_ snapshot: ContainerSnapshot) async {
+        try? await publishing.withLock { await self.publishInOrder(snapshot) }
+    }
+
+    /// A sample whose listing was overtaken by an event-driven refresh (a stop during the sample)
+    /// would put the old state back: it is republished with a fresh listing instead.
+    private func publishInOrder(_ snapshot: ContainerSnapshot) async {
+        var snapshot = snapshot
+        if let current = latest.withLockedValue({ $0 }), snapshot.engine.status == "ok", current.engine.status == "ok",
+            snapshot.sequence < current.sequence
+        {
+            guard let fresh = try? await collector.refresh(invalidating: nil) else { return }
+            snapshot = fresh
+        }
         latest.withLockedValue { $0 = snapshot }
         do {
             try await hub.publish(try JSONParser.parse(Array(try encoder.encode(snapshot))), to: Self.summaryChannel, by: .server)
