@@ -345,6 +345,10 @@ def test_storage_page_shows_the_root_filesystem(browser):
     wait_for(d, lambda dr: dr.find_element(By.ID, "storage-trend-mount").get_attribute("value") == "/", 5)
     wait_for(d, lambda dr: dr.execute_script(
         "return document.querySelector('#page-storage .chart-line').getAttribute('d') || ''"), 10, "the trend stayed empty")
+    # Docker's disk use, as label/value pairs (never stringified elements).
+    wait_for(d, lambda dr: "Images" in [e.text for e in dr.find_elements(By.CSS_SELECTOR, "#page-storage dl.kv dt")], 15,
+             "no Docker disk use")
+    assert "[object" not in d.find_element(By.ID, "page-storage").text
     shot(d, "containers-storage", full_page=True)
 
 
