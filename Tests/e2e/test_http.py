@@ -153,9 +153,11 @@ def test_publish_401(shared_server, key):
 def test_publish_403(shared_server):
     _error(shared_server.http("POST", "/api/v1/publish", body={"channel": "telemetry.host", "data": 1}),
            403, "forbidden")
+    for server_only in ("storage", "alerts", "telemetry.containers", "logs.web"):
+        _error(shared_server.http("POST", "/api/v1/publish", body={"channel": server_only, "data": 1}), 403, "forbidden")
 
 
-@pytest.mark.parametrize("channel", ["nope.nothing", "jobs.import", "storage", "app.", "app.bad name",
+@pytest.mark.parametrize("channel", ["nope.nothing", "jobs.import", "jarvis.chat", "app.", "app.bad name",
                                      "app." + "a" * 125])
 def test_publish_404(shared_server, channel):
     _error(shared_server.http("POST", "/api/v1/publish", body={"channel": channel, "data": 1}),
