@@ -76,7 +76,10 @@ public struct ContainerReport: Sendable, Encodable, Equatable {
         id = summary.id
         name = summary.name
         image = summary.image
-        state = summary.state
+        // Inspect reads the container itself; the listing comes from a view the engine updates a
+        // moment later (right after a `die` event it can still say running). Freshly inspected
+        // details win.
+        state = details?.state.status ?? summary.state
         status = summary.status
         health = details?.state.health ?? summary.health
         restartCount = details?.restartCount
