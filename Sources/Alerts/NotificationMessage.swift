@@ -32,7 +32,7 @@ public struct NotificationMessage: Sendable, Equatable {
                 ("Tags", alert.state == .resolved ? "white_check_mark" : "rotating_light"), ("Content-Type", "text/plain; charset=utf-8"),
             ]
             body = Array(alert.summary.utf8)
-        case .webhook:
+        case .webhook, .email:  // e-mail is composed by EmailMessage; this is only its JSON twin
             var object: [String: Any] = [
                 "id": alert.id, "key": alert.key, "rule": alert.rule, "severity": alert.severity.rawValue, "subject": alert.subject,
                 "state": alert.state.rawValue, "summary": alert.summary, "since": alert.since, "fired_at": alert.firedAt, "server": server,

@@ -4,6 +4,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import Telemetry
 
 /// Sends alerts to every target, each on its own queue: a target that is slow or down retries with
 /// backoff on its own and never delays the others. A queue holds at most `maxQueued` messages; past
@@ -32,6 +33,7 @@ public final class Notifier: Sendable {
 
     let targets: [NotificationTarget]
     let http: HTTPClient
+    let eventLoopGroup: any EventLoopGroup
     let policy: Policy
     let server: String
     let logger: Logger
@@ -42,6 +44,7 @@ public final class Notifier: Sendable {
     public init(targets: [NotificationTarget], eventLoopGroup: any EventLoopGroup, server: String, policy: Policy = Policy(), logger: Logger) {
         self.targets = targets
         self.http = HTTPClient(eventLoopGroup: eventLoopGroup)
+        self.eventLoopGroup = eventLoopGroup
         self.policy = policy
         self.server = server
         self.logger = logger
@@ -86,11 +89,10 @@ public final class Notifier: Sendable {
     private func deliver(_ stream: AsyncStream<Alert>, to index: Int) async {
         let target = targets[index]
         for await alert in stream {
-            let message = NotificationMessage(for: alert, kind: target.kind, server: server)
             var backoff = policy.firstBackoff
             for attempt in 1...max(1, policy.attempts) {
                 do {
-                    try await post(message, to: target)
+                    try await deliver(alert, to: target)
                     statuses.withLockedValue { $0[index].delivered += 1; $0[index].lastError = nil }
                     break
                 } catch {
@@ -113,6 +115,15 @@ public final class Notifier: Sendable {
     struct DeliveryError: Error, CustomStringConvertible {
         let status: UInt
         var description: String { "answered HTTP \(status)" }
+    }
+
+    private func deliver(_ alert: Alert, to target: NotificationTarget) async throws {
+        if let smtp = target.smtp {
+            let client = SMTPClient(settings: smtp, eventLoopGroup: eventLoopGroup, clientName: Hostname.current(), timeout: policy.timeout)
+            try await client.send(EmailMessage(for: alert, from: smtp.from, to: smtp.to, server: server))
+        } else {
+            try await post(NotificationMessage(for: alert, kind: target.kind, server: server), to: target)
+        }
     }
 
     private func post(_ message: NotificationMessage, to target: NotificationTarget) async throws {

@@ -30,7 +30,7 @@ public enum Observations {
                 }
             case .containerCPUPercent(let limit):
                 for c in containers {
-                    let value = c.cpuPercent ?? 0
+                    let value = c.usage.cpuPercent ?? 0
                     observations.append(Observation(
                         key: "\(rule.name):\(c.name)", rule: rule, subject: c.name, active: value > limit, value: value,
                         summary: "container \(c.name) uses \(format(value)) % CPU (limit \(format(limit)) %)"
@@ -38,7 +38,7 @@ public enum Observations {
                 }
             case .containerMemoryPercent(let limit):
                 for c in containers {
-                    let value = c.memoryPercent ?? 0
+                    let value = c.usage.memoryPercent ?? 0
                     observations.append(Observation(
                         key: "\(rule.name):\(c.name)", rule: rule, subject: c.name, active: value > limit, value: value,
                         summary: "container \(c.name) uses \(format(value)) % of its memory limit (limit \(format(limit)) %)"

@@ -6,9 +6,12 @@ public struct ContainerDetails: Decodable, Sendable, Equatable {
         public let startedAt: String?
         public let finishedAt: String?
         public let health: String?
+        /// The container's first process as the engine's host sees it; 0 when it is not running.
+        public let pid: Int
 
         enum CodingKeys: String, CodingKey {
             case status = "Status", exitCode = "ExitCode", startedAt = "StartedAt", finishedAt = "FinishedAt", health = "Health"
+            case pid = "Pid"
         }
         enum HealthKeys: String, CodingKey { case status = "Status" }
 
@@ -19,6 +22,7 @@ public struct ContainerDetails: Decodable, Sendable, Equatable {
             startedAt = try c.decodeIfPresent(String.self, forKey: .startedAt)
             finishedAt = try c.decodeIfPresent(String.self, forKey: .finishedAt)
             health = try? c.nestedContainer(keyedBy: HealthKeys.self, forKey: .health).decodeIfPresent(String.self, forKey: .status)
+            pid = try c.decodeIfPresent(Int.self, forKey: .pid) ?? 0
         }
     }
 

@@ -58,7 +58,10 @@ public enum NebulaServer {
             throw ConfigurationError(message: "--docker-host '\(configuration.dockerHost)' is not unix:///path or tcp://host:port")
         }
         let docker = DockerClient(endpoint: dockerEndpoint, eventLoopGroup: eventLoopGroup)
-        let containers = ContainerTelemetryService(client: docker, hub: hub, interval: configuration.telemetryInterval, logger: logger)
+        let containers = ContainerTelemetryService(
+            client: docker, cgroups: configuration.containerStatsFromCgroups ? CgroupStatsReader.available(logger: logger) : nil,
+            hub: hub, interval: configuration.telemetryInterval, logger: logger
+        )
         let logTails = LogTailService(client: docker, hub: hub, logger: logger)
         let storage = StorageService(
             configuration: .init(

@@ -18,6 +18,9 @@ public struct ServerConfiguration: Sendable {
     public var apiKey: String?
     /// The Docker (or Podman) Engine API: `unix:///var/run/docker.sock` unless `--docker-host` or `DOCKER_HOST` say otherwise.
     public var dockerHost = "unix:///var/run/docker.sock"
+    /// Read running containers' usage from their cgroup files when the host's are visible (the
+    /// fast path); false always asks the engine (`--container-stats engine`).
+    public var containerStatsFromCgroups = true
     /// Directories whose size the storage page shows (`--storage-dir media=/srv/media`).
     public var storageDirectories: [(name: String, path: String)] = []
     /// How often directory sizes and Docker's disk use are measured.

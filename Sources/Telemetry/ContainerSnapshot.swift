@@ -53,23 +53,12 @@ public struct ContainerReport: Sendable, Encodable, Equatable {
     public var composeProject: String?
     public var ports: [Port]
     public var labels: [String: String]
-    public var cpuPercent: Double?
-    public var memoryBytes: UInt64?
-    public var memoryLimitBytes: UInt64?
-    public var memoryPercent: Double?
-    public var networkRxBytesPerSecond: Double?
-    public var networkTxBytesPerSecond: Double?
-    public var blockReadBytesPerSecond: Double?
-    public var blockWriteBytesPerSecond: Double?
-    public var pids: Int?
+    /// Usage over the last interval; every field nil for a stopped container or a first sample.
+    public var usage: ContainerUsage
 
     enum CodingKeys: String, CodingKey {
         case id, name, image, state, status, health, restartCount = "restart_count", exitCode = "exit_code"
         case startedAt = "started_at", finishedAt = "finished_at", created, composeProject = "compose_project", ports, labels
-        case cpuPercent = "cpu_percent", memoryBytes = "memory_bytes", memoryLimitBytes = "memory_limit_bytes"
-        case memoryPercent = "memory_percent", networkRxBytesPerSecond = "network_rx_bytes_per_second"
-        case networkTxBytesPerSecond = "network_tx_bytes_per_second", blockReadBytesPerSecond = "block_read_bytes_per_second"
-        case blockWriteBytesPerSecond = "block_write_bytes_per_second", pids
     }
 
     public init(_ summary: ContainerSummary, details: ContainerDetails?, usage: ContainerUsage?) {
@@ -90,18 +79,15 @@ public struct ContainerReport: Sendable, Encodable, Equatable {
         composeProject = summary.composeProject
         ports = summary.ports.map { Port(ip: $0.ip, privatePort: $0.privatePort, publicPort: $0.publicPort, type: $0.type) }
         labels = summary.labels
-        cpuPercent = usage?.cpuPercent.map { ($0 * 100).rounded() / 100 }
-        memoryBytes = usage?.memoryBytes
-        memoryLimitBytes = usage?.memoryLimitBytes
-        memoryPercent = usage?.memoryPercent.map { ($0 * 100).rounded() / 100 }
-        networkRxBytesPerSecond = usage?.networkRxBytesPerSecond
-        networkTxBytesPerSecond = usage?.networkTxBytesPerSecond
-        blockReadBytesPerSecond = usage?.blockReadBytesPerSecond
-        blockWriteBytesPerSecond = usage?.blockWriteBytesPerSecond
-        pids = usage?.pids
+        var usage = usage ?? ContainerUsage()
+        // Two decimals are all a dashboard shows; the rest is noise on the wire.
+        usage.cpuPercent = usage.cpuPercent.map { ($0 * 100).rounded() / 100 }
+        usage.memoryPercent = usage.memoryPercent.map { ($0 * 100).rounded() / 100 }
+        self.usage = usage
     }
 
-    // Encodes nil as null, so every documented key is always there.
+    // Encodes nil as null, so every documented key is always there; the usage fields sit beside
+    // the identity fields in the same object.
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
@@ -118,14 +104,6 @@ public struct ContainerReport: Sendable, Encodable, Equatable {
         try c.encode(composeProject, forKey: .composeProject)
         try c.encode(ports, forKey: .ports)
         try c.encode(labels, forKey: .labels)
-        try c.encode(cpuPercent, forKey: .cpuPercent)
-        try c.encode(memoryBytes, forKey: .memoryBytes)
-        try c.encode(memoryLimitBytes, forKey: .memoryLimitBytes)
-        try c.encode(memoryPercent, forKey: .memoryPercent)
-        try c.encode(networkRxBytesPerSecond, forKey: .networkRxBytesPerSecond)
-        try c.encode(networkTxBytesPerSecond, forKey: .networkTxBytesPerSecond)
-        try c.encode(blockReadBytesPerSecond, forKey: .blockReadBytesPerSecond)
-        try c.encode(blockWriteBytesPerSecond, forKey: .blockWriteBytesPerSecond)
-        try c.encode(pids, forKey: .pids)
+        try usage.encode(to: encoder)
     }
 }

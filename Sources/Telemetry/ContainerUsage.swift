@@ -2,7 +2,7 @@ import Docker
 
 /// A container's resource use over one interval, as the dashboard shows it. Rates and CPU need two
 /// samples, so they are nil the first time a container is seen.
-public struct ContainerUsage: Sendable, Equatable {
+public struct ContainerUsage: Sendable, Equatable, Encodable {
     public var cpuPercent: Double?
     /// Usage minus the reclaimable page cache, as `docker stats` shows it.
     public var memoryBytes: UInt64?
@@ -13,8 +13,31 @@ public struct ContainerUsage: Sendable, Equatable {
     public var blockReadBytesPerSecond: Double?
     public var blockWriteBytesPerSecond: Double?
     public var pids: Int?
+    public var source: ContainerStatsSource?
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case cpuPercent = "cpu_percent", memoryBytes = "memory_bytes", memoryLimitBytes = "memory_limit_bytes"
+        case memoryPercent = "memory_percent", networkRxBytesPerSecond = "network_rx_bytes_per_second"
+        case networkTxBytesPerSecond = "network_tx_bytes_per_second", blockReadBytesPerSecond = "block_read_bytes_per_second"
+        case blockWriteBytesPerSecond = "block_write_bytes_per_second", pids, source = "stats_source"
+    }
+
+    // Encodes nil as null: a stopped container still has every documented key.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cpuPercent, forKey: .cpuPercent)
+        try c.encode(memoryBytes, forKey: .memoryBytes)
+        try c.encode(memoryLimitBytes, forKey: .memoryLimitBytes)
+        try c.encode(memoryPercent, forKey: .memoryPercent)
+        try c.encode(networkRxBytesPerSecond, forKey: .networkRxBytesPerSecond)
+        try c.encode(networkTxBytesPerSecond, forKey: .networkTxBytesPerSecond)
+        try c.encode(blockReadBytesPerSecond, forKey: .blockReadBytesPerSecond)
+        try c.encode(blockWriteBytesPerSecond, forKey: .blockWriteBytesPerSecond)
+        try c.encode(pids, forKey: .pids)
+        try c.encode(source?.rawValue, forKey: .source)
+    }
 }
 
 /// The cumulative counters of one sample, kept until the next so CPU and rates come from our own

@@ -56,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How often directory sizes and Docker's disk use are measured, e.g. 1h, 30m.")
     var storageInterval = DurationArgument(.seconds(3600))
 
-    @Option(help: "Send alerts to kind=url: discord=https://discord.com/api/webhooks/…, ntfy=https://ntfy.sh/topic, webhook=https://… (repeat, or separate with commas).")
+    @Option(help: "Send alerts to kind=url: discord=https://discord.com/api/webhooks/…, ntfy=https://ntfy.sh/topic, webhook=https://…, email=smtp://user:password@host:587?to=me@example.org (repeat, or separate with commas).")
     var notify: [String] = []
 
     @Option(help: "How long a condition must hold before its alert fires (and stay away before it resolves).")
@@ -73,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Docker or Podman Engine API: unix:///path/to/docker.sock or tcp://host:port (default: $DOCKER_HOST, else unix:///var/run/docker.sock).")
     var dockerHost: String?
+
+    @Option(help: "Where container usage is read: auto (the containers' cgroup files when this process can see the engine host's /proc and /sys, the Engine API otherwise) or engine (always the Engine API).")
+    var containerStats = "auto"
 
     @Option(help: "Reverse proxies whose X-Forwarded-For names the client, comma-separated addresses or CIDR blocks (e.g. 127.0.0.1,10.0.0.0/8).")
     var trustedProxy: String?
@@ -94,8 +97,9 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--storage-dir must be name=/absolute/path, e.g. media=/srv/media")
         }
         if notificationTargets == nil {
-            throw ValidationError("--notify must be discord=URL, ntfy=URL or webhook=URL with an http(s) URL")
+            throw ValidationError("--notify must be discord=URL, ntfy=URL or webhook=URL with an http(s) URL, or email=smtp(s)://[user:password@]host[:port]?to=address")
         }
+        guard ["auto", "engine"].contains(containerStats) else { throw ValidationError("--container-stats must be auto or engine, got '\(containerStats)'") }
         guard (0...100).contains(alertFilesystemPercent) else { throw ValidationError("--alert-filesystem-percent must be 0-100") }
         if let trustedProxy, trustedProxies(trustedProxy) == nil {
             throw ValidationError("--trusted-proxy '\(trustedProxy)' must be comma-separated IP addresses or CIDR blocks")
@@ -129,6 +133,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.notificationTargets = notificationTargets ?? []
         configuration.alertRules = alertRules
         configuration.storageScanInterval = storageInterval.duration
+        configuration.containerStatsFromCgroups = containerStats == "auto"
         configuration.dockerHost = DockerEndpoint.resolve(flag: dockerHost, environment: ProcessInfo.processInfo.environment)
         configuration.apiKey = ProcessInfo.processInfo.environment["NEBULA_API_KEY"]
         configuration.secretKey = ProcessInfo.processInfo.environment["NEBULA_SECRET_KEY"]
@@ -159,9 +164,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     private var notificationTargets: [NotificationTarget]? {
         var targets: [NotificationTarget] = []
-        for entry in notify.flatMap({ $0.split(separator: ",") }) {
-            guard let target = NotificationTarget(entry.trimmingCharacters(in: .whitespaces)) else { return nil }
-            targets.append(target)
+        for value in notify {
+            guard let listed = NotificationTarget.list(value) else { return nil }
+            targets += listed
         }
         return targets
     }

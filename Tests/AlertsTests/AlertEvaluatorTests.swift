@@ -67,8 +67,8 @@ struct AlertEvaluatorTests {
         let json = #"[{"Id":"a","Names":["/web"],"Image":"i","State":"restarting","Status":"Restarting (1) 2 seconds ago","Created":1},{"Id":"b","Names":["/db"],"Image":"i","State":"running","Status":"Up 1 hour (unhealthy)","Created":1}]"#
         let summaries = try JSONDecoder().decode([ContainerSummary].self, from: Data(json.utf8))
         var reports = summaries.map { ContainerReport($0, details: nil, usage: nil) }
-        reports[1].cpuPercent = 150
-        reports[1].memoryPercent = 95
+        reports[1].usage.cpuPercent = 150
+        reports[1].usage.memoryPercent = 95
         let rules = AlertRule.defaults(duration: .zero) + [
             AlertRule(name: "cpu", condition: .containerCPUPercent(above: 100), duration: .zero),
             AlertRule(name: "memory", condition: .containerMemoryPercent(above: 90), duration: .zero),
@@ -82,10 +82,7 @@ struct AlertEvaluatorTests {
 
 @Suite("Notification formats")
 struct NotificationMessageTests {
-    let alert = Alert(
-        id: 7, key: "filesystem_full:/srv", rule: "filesystem_full", severity: .warning, subject: "/srv", state: .firing,
-        summary: "/srv is 91 % full (limit 80 %)", value: 91, since: 1_000, firedAt: 61_000
-    )
+    let alert = Alert.sample
 
     @Test("targets are kind=url, http(s) only; their description hides the token-bearing path")
     func targets() {

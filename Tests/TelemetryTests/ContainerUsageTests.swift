@@ -67,5 +67,27 @@ struct ContainerUsageTests {
         #expect(podman[1].health == nil && podman[1].labels.isEmpty && podman[1].ports.isEmpty && podman[1].state == "exited")
         let details = try Self.fixture("docker-inspect", as: ContainerDetails.self)
         #expect(details.name == "busy1" && details.restartCount == 0 && details.state.status == "running" && !details.tty)
+        #expect(details.state.pid > 0)
+    }
+
+    @Test("a report carries identity and usage side by side; every usage key is there, null when stopped")
+    func reportEncoding() throws {
+        let podman = try Self.fixture("podman-containers", as: [ContainerSummary].self)
+        let a = try Self.fixture("podman-stats")
+        var usage = ContainerUsage(a, counters: ContainerCounters(a, takenAt: 0), previous: nil)
+        usage.cpuPercent = 12.3456
+        usage.source = .engine
+        let running = ContainerReport(podman[0], details: nil, usage: usage)
+        let stopped = ContainerReport(podman[1], details: nil, usage: nil)
+        let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode([running, stopped])) as? [[String: Any]]
+        let (r, s) = (try #require(encoded?[0]), try #require(encoded?[1]))
+        #expect(r["name"] as? String == "db" && r["cpu_percent"] as? Double == 12.35 && r["stats_source"] as? String == "engine")
+        #expect(r["memory_bytes"] as? UInt64 == usage.memoryBytes)
+        let usageKeys = ["cpu_percent", "memory_bytes", "memory_limit_bytes", "memory_percent", "network_rx_bytes_per_second",
+                         "network_tx_bytes_per_second", "block_read_bytes_per_second", "block_write_bytes_per_second", "pids", "stats_source"]
+        for key in usageKeys + ["id", "state", "labels", "ports", "health"] {
+            #expect(s.keys.contains(key), "\(key)")
+        }
+        #expect(usageKeys.allSatisfy { s[$0] is NSNull })
     }
 }

@@ -47,10 +47,15 @@ def engine_server(server_factory, docker_engine, tmp_path):
     return server_factory(["--telemetry-interval", "1s", "--docker-host", docker_engine.host], data_dir=data)
 
 
-def test_containers_are_listed_with_plausible_usage(engine_server, docker_engine):
+@pytest.mark.parametrize("source", ["cgroup", "engine"])
+def test_containers_are_listed_with_plausible_usage(server_factory, docker_engine, source):
+    """Both paths to the numbers: the containers' cgroup files (the default when, as here, the host's
+    /proc and /sys are visible) and the Engine API's stats endpoint (--container-stats engine)."""
+    flags = ["--telemetry-interval", "1s", "--docker-host", docker_engine.host]
+    engine_server = server_factory(flags + (["--container-stats", "engine"] if source == "engine" else []))
     busy, idle = _name("busy"), _name("idle")
     docker_engine.run(busy, "sh", "-c", "while :; do :; done", options=["--cpus", "0.5", "--label", "com.docker.compose.project=lab"])
-    docker_engine.run(idle, "sleep", "3600")
+    docker_engine.run(idle, "sleep", "3600", options=["--memory", "64m"])
     with engine_server.ws() as c:
         sub = c.request("subscribe", channel="telemetry.containers")
         assert "result" in sub, sub
@@ -67,10 +72,14 @@ def test_containers_are_listed_with_plausible_usage(engine_server, docker_engine
     assert all(35 <= r <= 65 for r in readings), readings  # --cpus 0.5
     assert i["cpu_percent"] < 5
     for c_ in (b, i):
+        assert c_["stats_source"] == source, c_
         assert c_["state"] == "running" and c_["image"].startswith("nebula-test/busybox")
         assert c_["memory_bytes"] > 0 and c_["memory_limit_bytes"] > c_["memory_bytes"] and c_["pids"] >= 1
         assert c_["restart_count"] == 0 and len(c_["id"]) == 64
+    assert i["memory_limit_bytes"] == 64 * 1024 * 1024 and i["pids"] == 2  # --init: tini and sleep
     assert b["compose_project"] == "lab"
+    # Busybox's sleep holds well under the 64 MiB; the number is the cgroup's, not the host's.
+    assert i["memory_bytes"] < 16 * 1024 * 1024
 
     health = engine_server.http("GET", "/healthz", key=None).json()
     assert health["status"] == "ok" and health["components"]["docker"]["status"] == "ok"

@@ -29,9 +29,9 @@ final class ContainerTelemetryService: Service, Sendable {
         return encoder
     }()
 
-    init(client: DockerClient, hub: Hub, interval: Duration, logger: Logger) {
+    init(client: DockerClient, cgroups: CgroupStatsReader?, hub: Hub, interval: Duration, logger: Logger) {
         self.client = client
-        self.collector = ContainerCollector(client: client)
+        self.collector = ContainerCollector(client: client, cgroups: cgroups)
         self.hub = hub
         self.interval = interval
         self.logger = logger

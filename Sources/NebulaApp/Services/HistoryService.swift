@@ -73,9 +73,9 @@ final class HistoryService: Service, Sendable {
         var samples: [MetricSample] = []
         for c in containers where c.state == "running" {
             let values: [(String, Double?)] = [
-                ("cpu_percent", c.cpuPercent), ("memory_bytes", c.memoryBytes.map(Double.init)),
-                ("network_rx_bytes_per_second", c.networkRxBytesPerSecond), ("network_tx_bytes_per_second", c.networkTxBytesPerSecond),
-                ("block_read_bytes_per_second", c.blockReadBytesPerSecond), ("block_write_bytes_per_second", c.blockWriteBytesPerSecond),
+                ("cpu_percent", c.usage.cpuPercent), ("memory_bytes", c.usage.memoryBytes.map(Double.init)),
+                ("network_rx_bytes_per_second", c.usage.networkRxBytesPerSecond), ("network_tx_bytes_per_second", c.usage.networkTxBytesPerSecond),
+                ("block_read_bytes_per_second", c.usage.blockReadBytesPerSecond), ("block_write_bytes_per_second", c.usage.blockWriteBytesPerSecond),
             ]
             for (metric, value) in values {
                 if let value { samples.append(MetricSample(kind: "container", subject: c.name, metric: metric, value: value)) }
