@@ -151,6 +151,17 @@ class FakeHost:
     def _walk(v: float, step: float, lo: float, hi: float) -> float:
         return min(hi, max(lo, v + random.uniform(-step, step)))
 
+    @staticmethod
+    def _counters(totals: dict, key: str, name: str, *rates: tuple[str, float]) -> dict:
+        """An interface's or a disk's entry: each rate now, and the running total it adds to."""
+        entry = {key: name}
+        for i, (what, rate) in enumerate(rates):
+            totals[name][i] += int(rate)
+            entry[f"{what}_bytes_per_sec"] = round(rate, 1)
+        for i, (what, _) in enumerate(rates):
+            entry[f"{what}_bytes_total"] = totals[name][i]
+        return entry
+
     def snapshot(self) -> dict:
         self.t += 1
         wave = 18 * (1 + math.sin(self.t / 9))
@@ -180,32 +191,12 @@ class FakeHost:
         for name, (rx, tx) in base.items():
             rx = max(0.0, rx * random.uniform(0.5, 1.6))
             tx = max(0.0, tx * random.uniform(0.4, 1.8))
-            self.net[name][0] += int(rx)
-            self.net[name][1] += int(tx)
-            network.append(
-                {
-                    "interface": name,
-                    "rx_bytes_per_sec": round(rx, 1),
-                    "tx_bytes_per_sec": round(tx, 1),
-                    "rx_bytes_total": self.net[name][0],
-                    "tx_bytes_total": self.net[name][1],
-                }
-            )
+            network.append(self._counters(self.net, "interface", name, ("rx", rx), ("tx", tx)))
         disks = []
         for name, (r, w) in {"nvme0n1": (3.1e6, 1.2e6), "sda": (14e6, 0.2e6), "sdb": (0, 4.5e6)}.items():
             r = r * random.uniform(0, 1.5) if random.random() > 0.2 else 0.0
             w = w * random.uniform(0, 1.5) if random.random() > 0.3 else 0.0
-            self.disks[name][0] += int(r)
-            self.disks[name][1] += int(w)
-            disks.append(
-                {
-                    "device": name,
-                    "read_bytes_per_sec": round(r, 1),
-                    "write_bytes_per_sec": round(w, 1),
-                    "read_bytes_total": self.disks[name][0],
-                    "write_bytes_total": self.disks[name][1],
-                }
-            )
+            disks.append(self._counters(self.disks, "device", name, ("read", r), ("write", w)))
         filesystems = []
         for mount, dev, fstype, total_b, frac in self.filesystems:
             used = int(total_b * frac + random.uniform(-1, 1) * 0.0005 * total_b)

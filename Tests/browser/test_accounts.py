@@ -19,26 +19,28 @@ import json
 import os
 import re
 import secrets
-import shutil
 import struct
-import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from harness import (
     VIEWPORTS,
-    free_port,
+    NebulaServer,
+    displayed,
+    fill,
+    go,
     indicator,
     make_driver,
-    no_horizontal_scroll,
+    no_sideways_scroll,
     print_console_errors,
     shot,
+    submit_login,
     text_of,
     wait_for,
+    wait_live,
+    wait_shown,
 )
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -80,53 +82,14 @@ def test_totp_matches_rfc_6238_vectors():
 # ---- the server ---------------------------------------------------------------------------
 
 
-class Nebula:
+class Nebula(NebulaServer):
     """One `nebula serve` with its own data dir; talks HTTP for test setup."""
 
     def __init__(self) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="nebula-accounts-"))
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.key = "bootstrap-" + secrets.token_hex(12)
-        self.log_path = self.dir / "server.log"
-        self.log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [NEBULA_BIN, "serve", "--port", str(self.port), "--data-dir", str(self.dir / "data"),
-             "--telemetry-interval", "1s", "--host", "127.0.0.1"],
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "NEBULA_API_KEY": self.key},
-        )
-        self.setup_token = self._wait_ready()
-
-    def _wait_ready(self, timeout: float = 30) -> str | None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nebula exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
-                    pass
-            except urllib.error.HTTPError:
-                pass  # answering, if not yet healthy
-            except OSError:
-                time.sleep(0.1)
-                continue
-            m = re.search(r"#setup=([A-Za-z0-9_-]+)", self.output())
-            return m.group(1) if m else None
-        raise RuntimeError(f"nebula did not come up:\n{self.output()}")
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        super().__init__(NEBULA_BIN, "nebula-accounts-")
+        self.start()
+        m = re.search(r"#setup=([A-Za-z0-9_-]+)", self.output())
+        self.setup_token = m.group(1) if m else None
 
     def call(self, method: str, path: str, body=None, *, key: str | None = "admin", headers: dict | None = None):
         """(status, parsed JSON body, response headers); key="admin" means the bootstrap key."""
@@ -153,17 +116,6 @@ class Nebula:
         status, body, _ = self.call("POST", "/api/v1/users", {"username": username, "password": password, "role": role})
         assert status == 201, (status, body)
         return body["result"]["user"]
-
-    def cli_create_user(self, username: str, role: str, password: str = PW) -> None:
-        """`nebula user create` against the live server's database (SQLite)."""
-        done = subprocess.run(
-            [NEBULA_BIN, "user", "create", "--data-dir", str(self.dir / "data"), "--username", username, "--role", role],
-            input=password + "\n",
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
 
     def session(self, username: str, password: str = PW) -> dict:
         """Sign in over HTTP: the headers a browser would send on state-changing requests."""
@@ -274,15 +226,6 @@ def admin(admin_browser, nebula):
 # ---- page helpers ---------------------------------------------------------------------------
 
 
-def displayed(driver, css: str) -> bool:
-    return any(e.is_displayed() for e in driver.find_elements(By.CSS_SELECTOR, css))
-
-
-def wait_shown(driver, css: str, timeout: float = 10):
-    wait_for(driver, lambda d: displayed(d, css), timeout, f"{css} never became visible")
-    return next(e for e in driver.find_elements(By.CSS_SELECTOR, css) if e.is_displayed())
-
-
 def wait_text(driver, css: str, needle: str, timeout: float = 10) -> str:
     try:
         wait_for(driver, lambda d: needle in text_of(d, css), timeout)
@@ -291,38 +234,24 @@ def wait_text(driver, css: str, needle: str, timeout: float = 10) -> str:
     return text_of(driver, css)
 
 
-def fill(driver, css: str, value: str) -> None:
-    el = driver.find_element(By.CSS_SELECTOR, css)
-    el.clear()
-    el.send_keys(value)
-
-
-def wait_live(driver, timeout: float = 15) -> None:
-    wait_for(driver, lambda d: indicator(d) == "Live", timeout, f"indicator never said Live (got {indicator(driver)!r})")
-
-
-def submit_login(driver, username: str, password: str) -> None:
-    wait_shown(driver, "#login-form")
-    fill(driver, "#login-username", username)
-    fill(driver, "#login-password", password)
-    driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-
-
 def sign_in(driver, server: Nebula, username: str, password: str = PW) -> None:
     driver.get(f"{server.url}/")
     submit_login(driver, username, password)
     wait_live(driver)
 
 
+def signed_in_new_user(nebula: Nebula, browsers, prefix: str, role: str):
+    """A new account with this role, signed in on a desktop browser of its own: (name, driver)."""
+    name = unique(prefix)
+    nebula.create_user(name, role)
+    driver = browsers("desktop")
+    sign_in(driver, nebula, name)
+    return name, driver
+
+
 def sign_out(driver) -> None:
     driver.find_element(By.ID, "sign-out").click()
     wait_shown(driver, "#login-form")
-
-
-def go(driver, page: str) -> None:
-    """Navigate the way a person does: the link in the top bar."""
-    driver.find_element(By.CSS_SELECTOR, f'#nav a[data-route="{page}"]').click()
-    wait_shown(driver, f"#page-{page}")
 
 
 def confirm_dialog(driver, expect: str | None = None) -> None:
@@ -340,11 +269,6 @@ def nav_labels(driver) -> list[str]:
 
 def socket_url(driver) -> str:
     return driver.execute_script("const c = window.__nebula && window.__nebula.connection; return c && c.ws ? c.ws.url : ''")
-
-
-def no_sideways_scroll(driver, what: str) -> None:
-    scroll_w, inner_w = no_horizontal_scroll(driver)
-    assert scroll_w <= inner_w, f"{what}: horizontal scroll, scrollWidth {scroll_w} > innerWidth {inner_w}"
 
 
 # ---- tests ----------------------------------------------------------------------------------
@@ -472,10 +396,7 @@ def test_logout_then_login_and_wrong_password(nebula, browsers):
 
 
 def test_password_change_messages(nebula, browsers):
-    name = unique("pat")
-    nebula.create_user(name, "viewer")
-    d = browsers("desktop")
-    sign_in(d, nebula, name)
+    name, d = signed_in_new_user(nebula, browsers, "pat", "viewer")
     go(d, "account")
     fill(d, "#password-form input[name=current]", "not my password")
     fill(d, "#password-form input[name=new]", "a brand new password")
@@ -506,10 +427,7 @@ def test_password_change_messages(nebula, browsers):
 
 
 def test_two_factor_enrol_and_sign_in(nebula, browsers):
-    name = unique("tess")
-    nebula.create_user(name, "operator")
-    d = browsers("desktop")
-    sign_in(d, nebula, name)
+    name, d = signed_in_new_user(nebula, browsers, "tess", "operator")
     go(d, "account")
     assert text_of(d, "#totp-state") == "Off"
     d.find_element(By.ID, "totp-start").click()
@@ -607,7 +525,7 @@ def test_viewer_reads_notices_operator_posts_them(nebula, admin, browsers):
     fill(admin, "#new-user-password", PW)
     admin.find_element(By.CSS_SELECTOR, "#create-user-form button[type=submit]").click()
     wait_text(admin, "#create-user-form .form-error", "taken")
-    nebula.cli_create_user(operator, "operator")
+    nebula.cli_create_user(operator, "operator", PW)
 
     v = browsers("desktop")
     sign_in(v, nebula, viewer)
@@ -758,10 +676,7 @@ def test_audit_page_filters_and_goes_live(nebula, admin):
 
 
 def test_disabling_a_user_ends_their_open_dashboard(nebula, admin, browsers):
-    dora = unique("dora")
-    nebula.create_user(dora, "operator")
-    victim = browsers("desktop")
-    sign_in(victim, nebula, dora)
+    dora, victim = signed_in_new_user(nebula, browsers, "dora", "operator")
 
     go(admin, "users")
     wait_shown(admin, f'#users-table tr[data-user="{dora}"]')

@@ -13,27 +13,24 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from harness import (
     VIEWPORTS,
-    free_port,
-    indicator,
+    NebulaServer,
+    displayed,
+    go,
     make_driver,
-    no_horizontal_scroll,
+    no_sideways_scroll,
     print_console_errors,
     shot,
+    submit_login,
     text_of,
     wait_for,
+    wait_live,
 )
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -67,56 +64,12 @@ def engine():
         eng.stop()
 
 
-class Server:
-    def __init__(self, docker_host: str) -> None:
-        self.dir = Path(tempfile.mkdtemp(prefix="nebula-containers-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.key = "bootstrap-" + secrets.token_hex(12)
-        subprocess.run(
-            [NEBULA_BIN, "user", "create", "--data-dir", str(self.data), "--username", VIEWER, "--role", "viewer"],
-            input=f"{VIEWER_PW}\n", text=True, check=True, capture_output=True, timeout=60,
-        )
-        self.log_path = self.dir / "server.log"
-        self.log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            [NEBULA_BIN, "serve", "--host", "127.0.0.1", "--port", str(self.port), "--data-dir", str(self.data),
-             "--telemetry-interval", "1s", "--docker-host", docker_host,
-             "--alert-filesystem-percent", "0.001", "--alert-for", "1s"],
-            stdout=self.log, stderr=subprocess.STDOUT, env={**os.environ, "NEBULA_API_KEY": self.key},
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"nebula exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
-                    break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"nebula did not come up:\n{self.output()}") from None
-                time.sleep(0.1)
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 @pytest.fixture(scope="module")
 def server(engine):
-    s = Server(engine.host)
+    s = NebulaServer(NEBULA_BIN, "nebula-containers-")
     try:
+        s.cli_create_user(VIEWER, "viewer", VIEWER_PW, timeout=60)
+        s.start("--docker-host", engine.host, "--alert-filesystem-percent", "0.001", "--alert-for", "1s")
         yield s
     finally:
         s.stop()
@@ -127,7 +80,7 @@ def browser(server):
     d = make_driver(VIEWPORTS["desktop"])
     try:
         d.get(f"{server.url}/#token={server.key}")
-        wait_live(d)
+        wait_live(d, 20)
         yield d
     finally:
         print_console_errors(d)
@@ -135,14 +88,6 @@ def browser(server):
 
 
 # ---- helpers ------------------------------------------------------------------------------------
-
-
-def wait_live(driver, timeout: float = 20) -> None:
-    wait_for(driver, lambda d: indicator(d) == "Live", timeout, f"indicator never said Live (got {indicator(driver)!r})")
-
-
-def displayed(driver, css: str) -> bool:
-    return any(e.is_displayed() for e in driver.find_elements(By.CSS_SELECTOR, css))
 
 
 def route(driver, hash_: str, page: str) -> None:
@@ -180,17 +125,12 @@ def log_lines(driver) -> list[str]:
     )
 
 
-def no_sideways_scroll(driver, what: str) -> None:
-    scroll_w, inner_w = no_horizontal_scroll(driver)
-    assert scroll_w <= inner_w, f"{what}: horizontal scroll, scrollWidth {scroll_w} > innerWidth {inner_w}"
-
-
 # ---- tests --------------------------------------------------------------------------------------
 
 
 def test_containers_page_lists_containers_with_live_cpu(browser):
     d = browser
-    d.find_element(By.CSS_SELECTOR, '#nav a[data-route="containers"]').click()
+    go(d, "containers")
     wait_for(d, lambda dr: card(dr, "alpha") and card(dr, "talker"), 15, "the two containers never appeared")
     for name in ("alpha", "talker"):
         wait_for(d, lambda dr: PERCENT.match(card_text(dr, name, ".ctr-cpu")), 15, f"{name} never showed a CPU figure")
@@ -307,12 +247,9 @@ def test_viewer_gets_no_enabled_actions_and_a_forced_one_is_refused(server):
     v = make_driver(VIEWPORTS["desktop"])
     try:
         v.get(f"{server.url}/")
-        wait_for(v, lambda dr: displayed(dr, "#login-form"), 15)
-        v.find_element(By.ID, "login-username").send_keys(VIEWER)
-        v.find_element(By.ID, "login-password").send_keys(VIEWER_PW)
-        v.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
-        wait_live(v)
-        v.find_element(By.CSS_SELECTOR, '#nav a[data-route="containers"]').click()
+        submit_login(v, VIEWER, VIEWER_PW, timeout=15)
+        wait_live(v, 20)
+        go(v, "containers")
         wait_for(v, lambda dr: card(dr, "alpha"), 15)
         buttons = v.find_elements(By.CSS_SELECTOR, ".ctr-actions button")
         assert buttons and all(not b.is_enabled() for b in buttons)
@@ -335,7 +272,7 @@ def test_viewer_gets_no_enabled_actions_and_a_forced_one_is_refused(server):
 
 def test_storage_page_shows_the_root_filesystem(browser):
     d = browser
-    d.find_element(By.CSS_SELECTOR, '#nav a[data-route="storage"]').click()
+    go(d, "storage")
     wait_for(d, lambda dr: "/" in [e.text for e in dr.find_elements(By.CSS_SELECTOR, "#storage-mounts .mount-name")], 15,
              "no '/' mount on the storage page")
     root = next(li for li in d.find_elements(By.CSS_SELECTOR, "#storage-mounts .mount")
@@ -357,7 +294,7 @@ def test_alerts_page_shows_the_filesystem_alert(browser):
     # The nav badge counts what fires, on any page.
     wait_for(d, lambda dr: displayed(dr, "#alerts-count") and int(text_of(dr, "#alerts-count") or 0) >= 1, 20,
              "the alerts badge never showed")
-    d.find_element(By.CSS_SELECTOR, '#nav a[data-route="alerts"]').click()
+    go(d, "alerts")
     wait_for(d, lambda dr: any("/ is" in e.text for e in dr.find_elements(By.CSS_SELECTOR, "#alerts-firing .alert-item")), 10,
              "the '/' filesystem alert is not listed as firing")
     item = next(e for e in d.find_elements(By.CSS_SELECTOR, "#alerts-firing .alert-item") if "/ is" in e.text)
@@ -372,7 +309,7 @@ def test_phone_width_has_no_sideways_scroll(server):
     p = make_driver(VIEWPORTS["phone"])
     try:
         p.get(f"{server.url}/#token={server.key}")
-        wait_live(p)
+        wait_live(p, 20)
         for hash_, page, ready in (
             ("#/containers", "containers", ".ctr-card"),
             ("#/containers/talker", "container", "#container-log-lines .log-line"),

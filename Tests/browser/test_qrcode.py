@@ -15,29 +15,20 @@ Screenshots go to $NEBULA_SHOTS/qrcode (default /tmp/nebula-shots/qrcode).
 from __future__ import annotations
 
 import functools
-import os
 import random
 import shutil
-import socket
 import subprocess
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-
-# Never let Selenium Manager go looking for (or downloading) drivers/browsers.
-os.environ.setdefault("SE_OFFLINE", "true")
-os.environ.setdefault("SE_AVOID_STATS", "true")
-
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
+from harness import SHOTS as ALL_SHOTS
+from harness import make_driver
+from selenium.webdriver.common.by import By
 
 WEB = Path(__file__).resolve().parents[2] / "web"
-CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(os.environ.get("NEBULA_SHOTS", "/tmp/nebula-shots")) / "qrcode"
+SHOTS = ALL_SHOTS / "qrcode"
 ZBARIMG = shutil.which("zbarimg")
 
 pytestmark = pytest.mark.skipif(
@@ -143,23 +134,8 @@ def base_url():
 
 @pytest.fixture(scope="module")
 def driver(base_url):
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-extensions",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--hide-scrollbars",
-        "--force-device-scale-factor=1",
-        "--window-size=1600,1600",
-    ):
-        opts.add_argument(arg)
-    drv = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=opts)
+    # One CSS pixel a device pixel, and room for the largest code: the screenshots are decoded as they are.
+    drv = make_driver({"width": 1600, "height": 1600}, emulate=False, extra_args=("--force-device-scale-factor=1",))
     drv.set_script_timeout(30)
     try:
         drv.get(base_url + TEST_PAGE)

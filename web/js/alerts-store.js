@@ -4,19 +4,18 @@
 // every page.
 
 import * as api from "./api.js";
+import { ChannelStore } from "./channel-store.js";
 
-const CHANNEL = "alerts";
 const RESOLVED_KEEP = 50;
 
-export class AlertStore extends EventTarget {
+export class AlertStore extends ChannelStore {
   constructor() {
-    super();
+    super("alerts");
     this.reset();
   }
 
   reset() {
-    if (this.unsubscribe) this.unsubscribe();
-    this.unsubscribe = null;
+    this._stop();
     /** key -> alert */
     this.firing = new Map();
     this.resolved = [];
@@ -26,15 +25,10 @@ export class AlertStore extends EventTarget {
   }
 
   attach(connection) {
-    if (this.unsubscribe) this.unsubscribe();
-    this.unsubscribe = connection.subscribe(CHANNEL, {
+    this._follow(connection, {
       onPublication: (data) => this.apply(data),
       // Continuity lost: the list from the API is the truth again.
       onReset: () => this.load(),
-      onError: (err) => {
-        this.error = err.message;
-        this._emit();
-      },
     });
     this.load();
   }
@@ -66,10 +60,6 @@ export class AlertStore extends EventTarget {
 
   firingList() {
     return [...this.firing.values()].sort((a, b) => rank(a) - rank(b) || (b.fired_at ?? 0) - (a.fired_at ?? 0));
-  }
-
-  _emit() {
-    this.dispatchEvent(new Event("change"));
   }
 }
 

@@ -66,6 +66,64 @@ function stat(label, id) {
   return { el: h("div", { class: "stat" }, h("dt", { text: label }), value), value };
 }
 
+/** How full memory or swap is: the big percentage, "X of Y used" and a bar. */
+function usage(prefix, label) {
+  return {
+    big: bigNumber(`${prefix}-percent`, "%"),
+    used: h("p", { class: "sub", id: `${prefix}-used`, text: fmt.DASH }),
+    bar: bar(label),
+  };
+}
+
+function setUsage(u, s) {
+  setText(u.big.value, fmt.percentNumber(s.used_percent));
+  u.big.value.dataset.level = level(s.used_percent);
+  setText(u.used, `${fmt.bytes(s.used_bytes)} of ${fmt.bytes(s.total_bytes)} used`);
+  setBar(u.bar, s.used_percent);
+}
+
+/**
+ * A table of two rates per row (network interfaces, disks).
+ * @param {string} id          of the tbody
+ * @param {string} caption     read out only
+ * @param {string[]} columns   the name column, then the two rates
+ */
+function rateTable(id, caption, [nameCol, ...rateCols]) {
+  const tbody = h("tbody", { id });
+  const table = h(
+    "table",
+    { class: "table" },
+    h("caption", { class: "sr-only", text: caption }),
+    h(
+      "thead",
+      {},
+      h("tr", {}, h("th", { scope: "col", text: nameCol }), rateCols.map((t) => h("th", { scope: "col", class: "num", text: t }))),
+    ),
+    tbody,
+  );
+  return { el: h("div", { class: "table-wrap" }, table), tbody };
+}
+
+/** Keep a rate table's rows in step with `items`: one per `name`, with the rates under `rates`. */
+function syncRates(tbody, items, name, rates) {
+  syncList(
+    tbody,
+    items,
+    (x) => x[name],
+    () => {
+      const cells = [h("th", { scope: "row", class: "name" }), ...rates.map(() => h("td", { class: "num" }))];
+      const tr = h("tr", {}, cells);
+      tr._c = cells;
+      return tr;
+    },
+    (tr, x) => {
+      setText(tr._c[0], x[name]);
+      tr._c[0].title = x[name];
+      rates.forEach((k, i) => setText(tr._c[i + 1], fmt.rate(x[k])));
+    },
+  );
+}
+
 export class HostDashboard {
   /** @param {HTMLElement} grid container the cards go into */
   constructor(grid) {
@@ -112,9 +170,7 @@ export class HostDashboard {
 
   _buildMemory() {
     const c = card("card-memory", "Memory");
-    const big = bigNumber("mem-percent", "%");
-    const used = h("p", { class: "sub", id: "mem-used", text: fmt.DASH });
-    const b = bar("Memory used");
+    const u = usage("mem", "Memory used");
     const spark = new Sparkline({
       label: "Memory use",
       series: [{ name: "Memory", className: "s-mem" }],
@@ -128,13 +184,13 @@ export class HostDashboard {
       free: stat("Free", "mem-free"),
     };
     c.el.append(
-      big.el,
-      used,
-      b.el,
+      u.big.el,
+      u.used,
+      u.bar.el,
       h("div", { class: "spark-wrap" }, spark.el),
       h("dl", { class: "stats stats-4" }, Object.values(stats).map((s) => s.el)),
     );
-    this.mem = { card: c, big, used, bar: b, spark, stats };
+    this.mem = { card: c, ...u, spark, stats };
     this.grid.append(c.el);
   }
 
@@ -166,24 +222,7 @@ export class HostDashboard {
       ],
       format: fmt.rate,
     });
-    const tbody = h("tbody", { id: "net-rows" });
-    const table = h(
-      "table",
-      { class: "table" },
-      h("caption", { class: "sr-only", text: "Traffic per network interface" }),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", { scope: "col", text: "Interface" }),
-          h("th", { scope: "col", class: "num", text: "Down" }),
-          h("th", { scope: "col", class: "num", text: "Up" }),
-        ),
-      ),
-      tbody,
-    );
+    const table = rateTable("net-rows", "Traffic per network interface", ["Interface", "Down", "Up"]);
     const toggle = h("input", { type: "checkbox", id: "show-loopback" });
     toggle.addEventListener("change", () => {
       this.showLoopback = toggle.checked;
@@ -199,11 +238,11 @@ export class HostDashboard {
     c.el.append(
       flows,
       h("div", { class: "spark-wrap spark-tall" }, spark.el),
-      h("div", { class: "table-wrap" }, table),
+      table.el,
       empty,
       toggleLabel,
     );
-    this.net = { card: c, rx, tx, spark, tbody, empty };
+    this.net = { card: c, rx, tx, spark, tbody: table.tbody, empty };
     this.grid.append(c.el);
   }
 
@@ -223,11 +262,9 @@ export class HostDashboard {
 
   _buildSwap() {
     const c = card("card-swap", "Swap");
-    const big = bigNumber("swap-percent", "%");
-    const used = h("p", { class: "sub", id: "swap-used", text: fmt.DASH });
-    const b = bar("Swap used");
-    c.el.append(big.el, used, b.el);
-    this.swap = { card: c, big, used, bar: b };
+    const u = usage("swap", "Swap used");
+    c.el.append(u.big.el, u.used, u.bar.el);
+    this.swap = { card: c, ...u };
     this.grid.append(c.el);
   }
 
@@ -251,27 +288,10 @@ export class HostDashboard {
 
   _buildDisks() {
     const c = card("card-disks", "Disk I/O");
-    const tbody = h("tbody", { id: "disk-rows" });
-    const table = h(
-      "table",
-      { class: "table" },
-      h("caption", { class: "sr-only", text: "Read and write rate per disk" }),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          h("th", { scope: "col", text: "Device" }),
-          h("th", { scope: "col", class: "num", text: "Read" }),
-          h("th", { scope: "col", class: "num", text: "Write" }),
-        ),
-      ),
-      tbody,
-    );
+    const table = rateTable("disk-rows", "Read and write rate per disk", ["Device", "Read", "Write"]);
     const empty = h("p", { class: "empty", text: "No disks reported.", hidden: true });
-    c.el.append(h("div", { class: "table-wrap" }, table), empty);
-    this.disks = { card: c, tbody, empty };
+    c.el.append(table.el, empty);
+    this.disks = { card: c, tbody: table.tbody, empty };
     this.grid.append(c.el);
   }
 
@@ -328,10 +348,7 @@ export class HostDashboard {
   }
 
   _renderMemory(m) {
-    setText(this.mem.big.value, fmt.percentNumber(m.used_percent));
-    this.mem.big.value.dataset.level = level(m.used_percent);
-    setText(this.mem.used, `${fmt.bytes(m.used_bytes)} of ${fmt.bytes(m.total_bytes)} used`);
-    setBar(this.mem.bar, m.used_percent);
+    setUsage(this.mem, m);
     this.mem.spark.push(m.used_percent);
     setText(this.mem.stats.available.value, fmt.bytes(m.available_bytes));
     setText(this.mem.stats.cached.value, fmt.bytes(m.cached_bytes));
@@ -359,25 +376,7 @@ export class HostDashboard {
       `${shown.length} ${shown.length === 1 ? "interface" : "interfaces"}${hidden ? ` · ${hidden} hidden` : ""}`,
     );
     this.net.empty.hidden = shown.length > 0;
-    syncList(
-      this.net.tbody,
-      shown,
-      (n) => n.interface,
-      () => {
-        const name = h("th", { scope: "row", class: "name" });
-        const rxc = h("td", { class: "num" });
-        const txc = h("td", { class: "num" });
-        const tr = h("tr", {}, name, rxc, txc);
-        tr._c = [name, rxc, txc];
-        return tr;
-      },
-      (tr, n) => {
-        setText(tr._c[0], n.interface);
-        tr._c[0].title = n.interface;
-        setText(tr._c[1], fmt.rate(n.rx_bytes_per_sec));
-        setText(tr._c[2], fmt.rate(n.tx_bytes_per_sec));
-      },
-    );
+    syncRates(this.net.tbody, shown, "interface", ["rx_bytes_per_sec", "tx_bytes_per_sec"]);
   }
 
   _renderLoad(l, cpu) {
@@ -406,10 +405,7 @@ export class HostDashboard {
       return;
     }
     this.swap.big.unitEl.hidden = false;
-    setText(this.swap.big.value, fmt.percentNumber(s.used_percent));
-    this.swap.big.value.dataset.level = level(s.used_percent);
-    setText(this.swap.used, `${fmt.bytes(s.used_bytes)} of ${fmt.bytes(s.total_bytes)} used`);
-    setBar(this.swap.bar, s.used_percent);
+    setUsage(this.swap, s);
   }
 
   _renderUptime(d) {
@@ -460,25 +456,7 @@ export class HostDashboard {
     const items = list.filter((x) => x && typeof x.device === "string");
     this.disks.empty.hidden = items.length > 0;
     setText(this.disks.card.metaEl, `${items.length} ${items.length === 1 ? "device" : "devices"}`);
-    syncList(
-      this.disks.tbody,
-      items,
-      (x) => x.device,
-      () => {
-        const name = h("th", { scope: "row", class: "name" });
-        const r = h("td", { class: "num" });
-        const w = h("td", { class: "num" });
-        const tr = h("tr", {}, name, r, w);
-        tr._c = [name, r, w];
-        return tr;
-      },
-      (tr, x) => {
-        setText(tr._c[0], x.device);
-        tr._c[0].title = x.device;
-        setText(tr._c[1], fmt.rate(x.read_bytes_per_sec));
-        setText(tr._c[2], fmt.rate(x.write_bytes_per_sec));
-      },
-    );
+    syncRates(this.disks.tbody, items, "device", ["read_bytes_per_sec", "write_bytes_per_sec"]);
   }
 
   /**

@@ -2,17 +2,10 @@
 // bucket): one line per series over a shared time axis. The plot stretches
 // to its box; labels are HTML around it so they stay readable at any width.
 
-import { h } from "./dom.js";
+import { h, svgEl } from "./dom.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const W = 600;
 const H = 160;
-
-function svgEl(tag, attrs = {}) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
-}
 
 const clock = (ms, span) =>
   new Date(ms).toLocaleString(undefined, span > 86400000 ? { month: "short", day: "numeric" } : { hour: "2-digit", minute: "2-digit" });

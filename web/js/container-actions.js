@@ -31,34 +31,21 @@ const ERRORS = {
   docker_error: (err) => `The container engine failed: ${err.message}`,
 };
 
-export function stateTone(state) {
-  if (state === "running") return "ok";
-  if (state === "paused" || state === "restarting" || state === "created") return "warn";
-  if (state === "dead" || state === "removing") return "crit";
-  return "muted";
-}
-
-export function healthTone(health) {
-  return health === "healthy" ? "ok" : health === "unhealthy" ? "crit" : "warn";
-}
-
 /** Known to be refused: viewers. API keys may or may not have the scope; the server says. */
 export function mayChange() {
   const u = session.user();
   return !u || u.role !== "viewer";
 }
 
-export function actionsFor(state) {
-  return FOR_STATE[state] ?? [];
-}
-
 /**
- * Keep `box` holding one button per action that fits the container's state.
+ * Keep `box` holding one button per action that fits the container's state
+ * (hidden when none does).
  * @param {HTMLElement} box
  * @param {{name: string, state: string}} c
  */
 export function syncActions(box, c) {
-  const wanted = actionsFor(c.state);
+  const wanted = FOR_STATE[c.state] ?? [];
+  box.hidden = wanted.length === 0;
   const allowed = mayChange();
   const have = [...box.children].map((b) => b.dataset.action).join(",");
   if (have !== wanted.join(",")) {

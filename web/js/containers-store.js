@@ -5,21 +5,20 @@
 // does not start from an empty line.
 
 import * as api from "./api.js";
+import { ChannelStore } from "./channel-store.js";
 
 const CAPACITY = 30;
-const CHANNEL = "telemetry.containers";
 
 const num = (v) => typeof v === "number" && Number.isFinite(v);
 
-export class ContainerStore extends EventTarget {
+export class ContainerStore extends ChannelStore {
   constructor() {
-    super();
+    super("telemetry.containers");
     this.reset();
   }
 
   reset() {
-    if (this.unsubscribe) this.unsubscribe();
-    this.unsubscribe = null;
+    this._stop();
     this.snapshot = null;
     this.error = null;
     /** name -> {cpu: [{t, v}], mem: [{t, v}]} */
@@ -30,14 +29,7 @@ export class ContainerStore extends EventTarget {
 
   /** Follow the channel on this connection (one store per signed-in visit). */
   attach(connection) {
-    if (this.unsubscribe) this.unsubscribe();
-    this.unsubscribe = connection.subscribe(CHANNEL, {
-      onPublication: (data) => this.update(data),
-      onError: (err) => {
-        this.error = err.message;
-        this._emit();
-      },
-    });
+    this._follow(connection, { onPublication: (data) => this.update(data) });
   }
 
   update(snapshot) {
@@ -102,10 +94,6 @@ export class ContainerStore extends EventTarget {
     } catch {
       // History is a nicety: the live samples fill the line anyway.
     }
-  }
-
-  _emit() {
-    this.dispatchEvent(new Event("change"));
   }
 }
 

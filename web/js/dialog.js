@@ -4,7 +4,7 @@
 // refusal inside the dialog so the person can correct and retry.
 
 import { h } from "./dom.js";
-import { busy, errorBox, field, hide, show, uid } from "./forms.js";
+import { busy, errorBox, field, onSubmit, show, uid } from "./forms.js";
 import { describe } from "./messages.js";
 
 /**
@@ -60,19 +60,11 @@ export function openDialog(o) {
       resolve(outcome);
     });
     cancel.addEventListener("click", () => finish(null));
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      hide(error);
-      const values = {};
-      for (const f of inputs) {
-        values[f.input.name] = f.input.value;
-        f.input.removeAttribute("aria-invalid");
-      }
+    onSubmit(form, { error, inputs: inputs.map((f) => f.input) }, async (reject) => {
+      const values = Object.fromEntries(inputs.map((f) => [f.input.name, f.input.value]));
       const empty = inputs.find((f) => !f.input.value);
       if (empty) {
-        empty.input.setAttribute("aria-invalid", "true");
-        show(error, `Enter the ${empty.el.querySelector("label").textContent.toLowerCase()}.`);
-        empty.input.focus();
+        reject(empty.input, `Enter the ${empty.el.querySelector("label").textContent.toLowerCase()}.`);
         return;
       }
       const problem = o.validate ? o.validate(values) : null;

@@ -22,6 +22,15 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+/** Create an SVG element (charts, sparklines, pies) with these attributes. */
+export function svgEl(tag, attrs = {}) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  return el;
+}
+
 /** Set textContent only when it changed (avoids needless layout work). */
 export function setText(el, text) {
   const t = String(text);

@@ -62,6 +62,28 @@ export function invalid(input, yes, box, text) {
   return yes;
 }
 
+/**
+ * Handle a form in script instead of the browser's own submission (a page
+ * load). Before `handler` runs, the previous attempt's `error` and `ok` lines
+ * and the invalid marks on `inputs` are cleared. `handler` gets
+ * `reject(input, text)`: it marks the input invalid, says why in the error
+ * line and puts focus there, so the person can correct it at once.
+ * @param {HTMLFormElement} form
+ * @param {{error?: HTMLElement|null, ok?: HTMLElement|null, inputs?: HTMLElement[]}} feedback
+ * @param {(reject: (input: HTMLElement, text: string) => void) => unknown} handler
+ */
+export function onSubmit(form, { error = null, ok = null, inputs = [] }, handler) {
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    if (error) hide(error);
+    if (ok) hide(ok);
+    for (const input of inputs) input.removeAttribute("aria-invalid");
+    return handler((input, text) => {
+      invalid(input, true, error, text);
+    });
+  });
+}
+
 /** Run `fn` with `button` disabled and marked busy; resolves with fn's result. */
 export async function busy(button, fn) {
   if (button.disabled) return undefined;
@@ -73,6 +95,23 @@ export async function busy(button, fn) {
     button.disabled = false;
     button.removeAttribute("aria-busy");
   }
+}
+
+/**
+ * A form of stacked fields, checked by script (noValidate: the messages are
+ * ours, and read out), ending in a row of buttons: the primary submit
+ * button, then `buttons`.
+ * @param {object} o
+ * @param {string} o.id
+ * @param {string} o.submit          the submit button's label
+ * @param {HTMLElement[]} [o.buttons]
+ * @param {...(Node|null)} content
+ * @returns {{form: HTMLFormElement, submit: HTMLButtonElement}}
+ */
+export function stackForm({ id, submit: label, buttons = [] }, ...content) {
+  const submit = button(label, { kind: "primary", type: "submit" });
+  const form = h("form", { class: "stack", noValidate: true, id }, content, h("div", { class: "actions" }, submit, buttons));
+  return { form, submit };
 }
 
 /** A `.btn` button. */

@@ -6,7 +6,7 @@
 
 import * as api from "./api.js";
 import { h } from "./dom.js";
-import { errorBox, hide, show, statusBox, uid } from "./forms.js";
+import { errorBox, hide, onSubmit, show, statusBox, uid } from "./forms.js";
 import { describe } from "./messages.js";
 import { timeEl } from "./timeago.js";
 
@@ -59,10 +59,7 @@ export class NoticesPanel {
       this.error,
       this.status,
     );
-    this.form.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      this._post();
-    });
+    onSubmit(this.form, {}, () => this._post());
 
     root.append(
       h(

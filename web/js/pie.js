@@ -1,17 +1,10 @@
 // An SVG pie (a ring) of parts of a whole, with a legend. Colours come from
 // the `pie-<n>` classes, so the palette lives in the stylesheet.
 
-import { h } from "./dom.js";
+import { h, svgEl } from "./dom.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const R = 40;
 const C = 2 * Math.PI * R;
-
-function svgEl(tag, attrs = {}) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
-}
 
 /**
  * @param {Array<{label: string, value: number}>} parts

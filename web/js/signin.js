@@ -3,8 +3,9 @@
 // factor), or fall back to an API key. The forms are in index.html; this
 // module wires them and shows one at a time.
 
-import * as session from "./session.js";
+import { onSubmit } from "./forms.js";
 import { describe, lockedFor } from "./messages.js";
+import * as session from "./session.js";
 
 const USERNAME = /^[A-Za-z0-9._@-]{1,64}$/;
 const $ = (id) => document.getElementById(id);
@@ -40,23 +41,12 @@ export class SignIn {
     this.setupToken = null;
     this.recoveryMode = false;
     this.lockTimer = null;
+    this.lockedButton = null; // the submit button a lock-out counts down on
 
-    this.login.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      this._submitLogin();
-    });
-    this.totp.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      this._submitCode();
-    });
-    this.setup.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      this._submitSetup();
-    });
-    this.keyForm.addEventListener("submit", (ev) => {
-      ev.preventDefault();
-      this._submitKey();
-    });
+    onSubmit(this.login, {}, () => this._submitLogin());
+    onSubmit(this.totp, {}, () => this._submitCode());
+    onSubmit(this.setup, {}, () => this._submitSetup());
+    onSubmit(this.keyForm, {}, () => this._submitKey());
     for (const el of document.querySelectorAll("[data-action=use-key]")) {
       el.addEventListener("click", () => this.showKeyForm());
     }
@@ -78,6 +68,22 @@ export class SignIn {
 
   _show(screen) {
     for (const s of this.screens) s.hidden = s !== screen;
+  }
+
+  /**
+   * Send a form's request at most once at a time: its submit button is
+   * disabled until `send(button)` settles, and stays so while a lock-out
+   * counts down on it.
+   */
+  async _sendOnce(form, send) {
+    const submit = form.querySelector("button[type=submit]");
+    if (submit.disabled) return;
+    submit.disabled = true;
+    try {
+      await send(submit);
+    } finally {
+      if (this.lockedButton !== submit) submit.disabled = false;
+    }
   }
 
   // ---- password --------------------------------------------------------------------
@@ -110,36 +116,33 @@ export class SignIn {
       (!username ? f.elements.username : f.elements.password).focus();
       return;
     }
-    const submit = f.querySelector("button[type=submit]");
-    if (submit.disabled) return;
-    submit.disabled = true;
-    try {
-      const user = await session.login(username, password);
-      this.pending = null;
-      f.elements.password.value = "";
-      this.hooks.onSignedIn(user);
-    } catch (err) {
-      if (err.code === "totp_required") {
-        this.pending = { username, password };
+    await this._sendOnce(f, async (submit) => {
+      try {
+        const user = await session.login(username, password);
+        this.pending = null;
         f.elements.password.value = "";
-        this.showTotp();
-        return;
+        this.hooks.onSignedIn(user);
+      } catch (err) {
+        if (err.code === "totp_required") {
+          this.pending = { username, password };
+          f.elements.password.value = "";
+          this.showTotp();
+          return;
+        }
+        setError(f, describe(err));
+        f.elements.password.value = "";
+        if (err.code === "unauthorized") markInvalid(f.elements.password, true);
+        f.elements.password.focus();
+        this._lockout(submit, lockedFor(err));
       }
-      setError(f, describe(err));
-      f.elements.password.value = "";
-      if (err.code === "unauthorized") markInvalid(f.elements.password, true);
-      f.elements.password.focus();
-      this._lockout(submit, lockedFor(err));
-      return;
-    } finally {
-      if (!this.lockTimer) submit.disabled = false;
-    }
+    });
   }
 
   /** After `locked_out`, keep the button disabled and count down on it. */
   _lockout(button, secs) {
     if (!secs) return;
     clearInterval(this.lockTimer);
+    this.lockedButton = button;
     const label = button.dataset.label || button.textContent;
     button.dataset.label = label;
     const until = Date.now() + secs * 1000;
@@ -148,6 +151,7 @@ export class SignIn {
       if (left <= 0) {
         clearInterval(this.lockTimer);
         this.lockTimer = null;
+        this.lockedButton = null;
         button.disabled = false;
         button.textContent = label;
         return;
@@ -215,23 +219,20 @@ export class SignIn {
       this.showLogin();
       return;
     }
-    const submit = f.querySelector("button[type=submit]");
-    if (submit.disabled) return;
-    submit.disabled = true;
-    try {
-      const user = await session.login(this.pending.username, this.pending.password, code);
-      this.pending = null;
-      input.value = "";
-      this.hooks.onSignedIn(user);
-    } catch (err) {
-      setError(f, describe(err, { totp_required: "Wrong username, password or code" }));
-      markInvalid(input, true);
-      input.value = "";
-      input.focus();
-      this._lockout(submit, lockedFor(err));
-    } finally {
-      if (!this.lockTimer) submit.disabled = false;
-    }
+    await this._sendOnce(f, async (submit) => {
+      try {
+        const user = await session.login(this.pending.username, this.pending.password, code);
+        this.pending = null;
+        input.value = "";
+        this.hooks.onSignedIn(user);
+      } catch (err) {
+        setError(f, describe(err, { totp_required: "Wrong username, password or code" }));
+        markInvalid(input, true);
+        input.value = "";
+        input.focus();
+        this._lockout(submit, lockedFor(err));
+      }
+    });
   }
 
   // ---- first start ---------------------------------------------------------------------
@@ -271,35 +272,32 @@ export class SignIn {
       culprit.focus();
       return;
     }
-    const submit = f.querySelector("button[type=submit]");
-    if (submit.disabled) return;
-    submit.disabled = true;
-    try {
-      const user = await session.createAdmin(this.setupToken, name, password.value);
-      password.value = "";
-      confirm.value = "";
-      this.setupToken = null;
-      this.hooks.onSignedIn(user);
-    } catch (err) {
-      if (err.code === "setup_done") {
-        this.login.elements.username.value = "";
-        this.showLogin({ notice: "The admin account exists already. Sign in with it." });
-        return;
+    await this._sendOnce(f, async () => {
+      try {
+        const user = await session.createAdmin(this.setupToken, name, password.value);
+        password.value = "";
+        confirm.value = "";
+        this.setupToken = null;
+        this.hooks.onSignedIn(user);
+      } catch (err) {
+        if (err.code === "setup_done") {
+          this.login.elements.username.value = "";
+          this.showLogin({ notice: "The admin account exists already. Sign in with it." });
+          return;
+        }
+        setError(
+          f,
+          describe(err, {
+            unauthorized:
+              "This setup link is not valid. It works only until the first account exists, and the server prints a new one each time it starts.",
+          }),
+        );
+        if (err.code === "weak_password") {
+          markInvalid(password, true);
+          password.focus();
+        }
       }
-      setError(
-        f,
-        describe(err, {
-          unauthorized:
-            "This setup link is not valid. It works only until the first account exists, and the server prints a new one each time it starts.",
-        }),
-      );
-      if (err.code === "weak_password") {
-        markInvalid(password, true);
-        password.focus();
-      }
-    } finally {
-      submit.disabled = false;
-    }
+    });
   }
 
   // ---- API key ---------------------------------------------------------------------------

@@ -1,16 +1,11 @@
 // Inline-SVG sparklines. Keeps the last `capacity` samples in memory per
 // series and redraws a polyline (plus a soft area under the first series).
 
-const SVG = "http://www.w3.org/2000/svg";
+import { svgEl } from "./dom.js";
+
 const W = 120;
 const H = 32;
 let gradientSeq = 0;
-
-function svgEl(tag, attrs = {}) {
-  const el = document.createElementNS(SVG, tag);
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
-  return el;
-}
 
 export class Sparkline {
   /**

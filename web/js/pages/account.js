@@ -8,8 +8,9 @@ import * as api from "../api.js";
 import { copyButton, downloadText } from "../copy.js";
 import { confirmAction, openDialog } from "../dialog.js";
 import { h } from "../dom.js";
-import { busy, errorBox, field, hide, show, statusBox } from "../forms.js";
+import { busy, errorBox, field, hide, onSubmit, show, stackForm, statusBox } from "../forms.js";
 import { describe } from "../messages.js";
+import { panel } from "../panels.js";
 import * as session from "../session.js";
 
 let qrModule = null;
@@ -50,10 +51,8 @@ export class AccountPage {
         "div",
         { class: "page-grid" },
         this.passwordPanel,
-        h(
-          "section",
-          { class: "panel panel-pad", attrs: { "aria-labelledby": "totp-title" } },
-          h("div", { class: "panel-head" }, h("h2", { id: "totp-title", text: "Two-factor authentication" }), this.totpState),
+        panel(
+          { id: "totp-title", title: "Two-factor authentication", aside: this.totpState },
           this.totpError,
           this.totpStatus,
           this.totpBody,
@@ -111,54 +110,38 @@ export class AccountPage {
     const confirm = field({ label: "Confirm new password", name: "confirm", type: "password", autocomplete: "new-password" });
     const error = errorBox();
     const ok = statusBox();
-    const submit = h("button", { type: "submit", class: "btn btn-primary", text: "Change password" });
     // Lets password managers file the new password under the right account.
     this.usernameHint = h("input", { type: "text", name: "username", autocomplete: "username", readOnly: true, hidden: true });
-    const form = h(
-      "form",
-      { class: "stack", noValidate: true, id: "password-form" },
+    const { form, submit } = stackForm(
+      { id: "password-form", submit: "Change password" },
       this.usernameHint,
       current.el,
       next.el,
       confirm.el,
       error,
       ok,
-      h("div", { class: "actions" }, submit),
     );
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      hide(error);
-      hide(ok);
-      for (const f of [current, next, confirm]) f.input.removeAttribute("aria-invalid");
-      const bad = (f, text) => {
-        f.input.setAttribute("aria-invalid", "true");
-        show(error, text);
-        f.input.focus();
-      };
-      if (!current.input.value) return bad(current, "Enter your current password.");
-      if (next.input.value.length < 10) return bad(next, "Choose a new password of at least 10 characters.");
-      if (next.input.value !== confirm.input.value) return bad(confirm, "The two new passwords differ.");
+    const inputs = [current.input, next.input, confirm.input];
+    onSubmit(form, { error, ok, inputs }, async (reject) => {
+      if (!current.input.value) return reject(current.input, "Enter your current password.");
+      if (next.input.value.length < 10) return reject(next.input, "Choose a new password of at least 10 characters.");
+      if (next.input.value !== confirm.input.value) return reject(confirm.input, "The two new passwords differ.");
       await busy(submit, async () => {
         try {
           await api.post("/api/v1/account/password", {
             current_password: current.input.value,
             new_password: next.input.value,
           });
-          for (const f of [current, next, confirm]) f.input.value = "";
+          for (const input of inputs) input.value = "";
           show(ok, "Password changed. Your other sessions were signed out.");
         } catch (err) {
-          if (err.code === "wrong_password") bad(current, "Your current password is wrong.");
-          else if (err.code === "weak_password") bad(next, describe(err));
+          if (err.code === "wrong_password") reject(current.input, "Your current password is wrong.");
+          else if (err.code === "weak_password") reject(next.input, describe(err));
           else show(error, describe(err));
         }
       });
     });
-    return h(
-      "section",
-      { class: "panel panel-pad", attrs: { "aria-labelledby": "password-title" } },
-      h("div", { class: "panel-head" }, h("h2", { id: "password-title", text: "Password" })),
-      form,
-    );
+    return panel({ id: "password-title", title: "Password" }, form);
   }
 
   // ---- sessions -----------------------------------------------------------------------
@@ -177,10 +160,8 @@ export class AccountPage {
       });
       if (!ok) btn.focus();
     });
-    return h(
-      "section",
-      { class: "panel panel-pad", attrs: { "aria-labelledby": "sessions-title" } },
-      h("div", { class: "panel-head" }, h("h2", { id: "sessions-title", text: "Sessions" })),
+    return panel(
+      { id: "sessions-title", title: "Sessions" },
       h("p", {
         class: "hint",
         text: "Lost a phone or used a shared computer? End all sessions of this account at once. API keys are not affected.",
@@ -247,29 +228,16 @@ export class AccountPage {
       id: "totp-enrol-code",
       class: "code-input",
     });
-    const turnOn = h("button", { type: "submit", class: "btn btn-primary", text: "Turn on" });
     const cancel = h("button", { type: "button", class: "btn btn-quiet", text: "Cancel" });
-    const form = h(
-      "form",
-      { class: "stack", noValidate: true, id: "totp-enrol-form" },
-      code.el,
-      h("div", { class: "actions" }, turnOn, cancel),
-    );
+    const { form, submit: turnOn } = stackForm({ id: "totp-enrol-form", submit: "Turn on", buttons: [cancel] }, code.el);
     cancel.addEventListener("click", () => {
       this.enrolling = null;
       this._renderTotp();
       hide(this.totpError);
     });
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      hide(this.totpError);
+    onSubmit(form, { error: this.totpError }, async (reject) => {
       const value = code.input.value.replace(/\s+/g, "");
-      if (!/^\d{6}$/.test(value)) {
-        code.input.setAttribute("aria-invalid", "true");
-        show(this.totpError, "Enter the 6-digit code the app shows for Nebula Command.");
-        code.input.focus();
-        return;
-      }
+      if (!/^\d{6}$/.test(value)) return reject(code.input, "Enter the 6-digit code the app shows for Nebula Command.");
       await busy(turnOn, async () => {
         try {
           const res = await api.post("/api/v1/account/totp/enable", { secret: result.secret, code: value });
@@ -277,10 +245,8 @@ export class AccountPage {
           session.update({ totp_enabled: true });
           this._showCodes(res.recovery_codes || [], "Two-factor authentication is on.");
         } catch (err) {
-          code.input.setAttribute("aria-invalid", "true");
           code.input.value = "";
-          show(this.totpError, describe(err));
-          code.input.focus();
+          reject(code.input, describe(err));
         }
       });
     });
@@ -366,32 +332,39 @@ export class AccountPage {
     done.focus();
   }
 
-  async _newCodes(button) {
+  /**
+   * Changing the second factor asks for the password again: POST it to `path`
+   * from a dialog. Resolves with the answer, or null when cancelled.
+   */
+  _withPassword({ path, ...dialog }) {
     hide(this.totpError);
     hide(this.totpStatus);
-    const result = await openDialog({
+    return openDialog({
+      ...dialog,
+      fields: [{ name: "password", label: "Password", type: "password", autocomplete: "current-password" }],
+      action: (v) => api.post(path, { password: v.password }),
+      errors: { wrong_password: "That password is wrong." },
+    });
+  }
+
+  async _newCodes(button) {
+    const result = await this._withPassword({
       title: "New recovery codes",
       text: "Your current recovery codes stop working and 10 new ones are shown once. Enter your password to continue.",
-      fields: [{ name: "password", label: "Password", type: "password", autocomplete: "current-password" }],
       confirm: "Make new codes",
-      action: (v) => api.post("/api/v1/account/recovery-codes", { password: v.password }),
-      errors: { wrong_password: "That password is wrong." },
+      path: "/api/v1/account/recovery-codes",
     });
     if (result && Array.isArray(result.recovery_codes)) this._showCodes(result.recovery_codes, "New recovery codes made.");
     else button.focus();
   }
 
   async _turnOff(button) {
-    hide(this.totpError);
-    hide(this.totpStatus);
-    const result = await openDialog({
+    const result = await this._withPassword({
       title: "Turn off two-factor authentication?",
       text: "Signing in will need only your password, and your recovery codes stop working. Enter your password to confirm.",
-      fields: [{ name: "password", label: "Password", type: "password", autocomplete: "current-password" }],
       confirm: "Turn off",
       danger: true,
-      action: (v) => api.post("/api/v1/account/totp/disable", { password: v.password }),
-      errors: { wrong_password: "That password is wrong." },
+      path: "/api/v1/account/totp/disable",
     });
     if (result) {
       session.update({ totp_enabled: false });

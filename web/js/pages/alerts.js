@@ -4,7 +4,9 @@
 
 import * as api from "../api.js";
 import { h, setText, syncList } from "../dom.js";
+import { errorBox } from "../forms.js";
 import * as fmt from "../format.js";
+import { panel } from "../panels.js";
 
 const TONE = { critical: "crit", warning: "warn", info: "accent" };
 
@@ -62,7 +64,7 @@ export class AlertsPage {
 
     this.heading = h("h1", { id: "alerts-title", tabIndex: -1, text: "Alerts" });
     this.summary = h("p", { class: "updated", id: "alerts-summary" });
-    this.error = h("p", { class: "form-error", attrs: { role: "alert" }, hidden: true });
+    this.error = errorBox();
     this.firing = h("ul", { class: "alert-list", id: "alerts-firing" });
     this.firingEmpty = h("p", { class: "empty all-clear", text: "All clear: nothing is firing." });
     this.resolved = h("ul", { class: "alert-list", id: "alerts-resolved" });
@@ -76,9 +78,9 @@ export class AlertsPage {
       h(
         "div",
         { class: "page-grid" },
-        h("section", { class: "panel panel-pad span-2", attrs: { "aria-labelledby": "alerts-firing-title" } }, h("h2", { id: "alerts-firing-title", text: "Firing" }), this.firingEmpty, this.firing),
-        h("section", { class: "panel panel-pad", attrs: { "aria-labelledby": "alerts-resolved-title" } }, h("h2", { id: "alerts-resolved-title", text: "Recently resolved" }), this.resolvedEmpty, this.resolved),
-        h("section", { class: "panel panel-pad", attrs: { "aria-labelledby": "alerts-history-title" } }, h("h2", { id: "alerts-history-title", text: "History" }), this.historyEmpty, this.history),
+        panel({ id: "alerts-firing-title", title: "Firing", className: "span-2", plain: true }, this.firingEmpty, this.firing),
+        panel({ id: "alerts-resolved-title", title: "Recently resolved", plain: true }, this.resolvedEmpty, this.resolved),
+        panel({ id: "alerts-history-title", title: "History", plain: true }, this.historyEmpty, this.history),
       ),
     );
   }

@@ -5,8 +5,10 @@
 
 import * as api from "../api.js";
 import { h } from "../dom.js";
-import { errorBox, field, hide, selectField, show } from "../forms.js";
+import { errorBox, field, hide, onSubmit, selectField, show } from "../forms.js";
 import { describe } from "../messages.js";
+import { panel } from "../panels.js";
+import { dataTable } from "../tables.js";
 import { timeEl } from "../timeago.js";
 
 const CHANNEL = "audit";
@@ -79,27 +81,20 @@ export class AuditPage {
     this.older.addEventListener("click", () => this._load({ append: true }));
     this.summary = h("p", { class: "hint small", attrs: { role: "status" } });
 
-    const table = h(
-      "table",
-      { class: "table data-table audit-table", id: "audit-table" },
-      h("caption", { class: "sr-only", text: "Audit log, newest first" }),
-      h(
-        "thead",
-        {},
-        h("tr", {}, ["Time", "Actor", "Action", "Target", "Address", "Outcome"].map((t) => h("th", { scope: "col", text: t }))),
-      ),
-      this.tbody,
-    );
-
+    const table = dataTable({
+      id: "audit-table",
+      className: "audit-table",
+      caption: "Audit log, newest first",
+      columns: ["Time", "Actor", "Action", "Target", "Address", "Outcome"],
+      tbody: this.tbody,
+    });
     root.append(
       h("div", { class: "section-head" }, this.heading, this.live),
       this._buildFilters(),
-      h(
-        "section",
-        { class: "panel panel-pad", attrs: { "aria-labelledby": "audit-list-title" } },
-        h("div", { class: "panel-head" }, h("h2", { id: "audit-list-title", text: "Entries" }), this.summary),
+      panel(
+        { id: "audit-list-title", title: "Entries", aside: this.summary },
         this.error,
-        h("div", { class: "table-wrap" }, table),
+        table,
         this.empty,
         h("div", { class: "actions" }, this.older),
       ),
@@ -175,8 +170,7 @@ export class AuditPage {
         limit: Number.isFinite(n) ? Math.min(Math.max(n, 1), 1000) : 100,
       };
     };
-    form.addEventListener("submit", (ev) => {
-      ev.preventDefault();
+    onSubmit(form, {}, () => {
       this.filters = read();
       limit.input.value = String(this.filters.limit);
       this._load();

@@ -5,10 +5,13 @@
 
 import * as api from "../api.js";
 import { TimeChart } from "../chart.js";
-import { actionsFor, healthTone, stateTone, syncActions } from "../container-actions.js";
+import { syncActions } from "../container-actions.js";
+import { showState } from "../container-state.js";
 import { h, setText } from "../dom.js";
+import { errorBox } from "../forms.js";
 import * as fmt from "../format.js";
 import { LogTail } from "../logtail.js";
+import { panel } from "../panels.js";
 
 const RANGES = [
   { id: "1h", label: "1 h", ms: 3600000 },
@@ -17,28 +20,23 @@ const RANGES = [
 ];
 const REFRESH_MS = 15000;
 
+/** A chart line: the history metric, which is also the field of the live entry. */
+const line = (name, className, metric) => ({ name, className, metric });
+
 const CHARTS = [
-  { id: "cpu", title: "CPU", max: null, format: fmt.percent, series: [{ name: "CPU", className: "s-cpu", metric: "cpu_percent", field: "cpu_percent" }] },
-  { id: "mem", title: "Memory", max: null, format: fmt.bytes, series: [{ name: "Memory", className: "s-mem", metric: "memory_bytes", field: "memory_bytes" }] },
+  { id: "cpu", title: "CPU", format: fmt.percent, series: [line("CPU", "s-cpu", "cpu_percent")] },
+  { id: "mem", title: "Memory", format: fmt.bytes, series: [line("Memory", "s-mem", "memory_bytes")] },
   {
     id: "net",
     title: "Network",
-    max: null,
     format: fmt.rate,
-    series: [
-      { name: "rx", className: "s-rx", metric: "network_rx_bytes_per_second", field: "network_rx_bytes_per_second" },
-      { name: "tx", className: "s-tx", metric: "network_tx_bytes_per_second", field: "network_tx_bytes_per_second" },
-    ],
+    series: [line("rx", "s-rx", "network_rx_bytes_per_second"), line("tx", "s-tx", "network_tx_bytes_per_second")],
   },
   {
     id: "blk",
     title: "Block I/O",
-    max: null,
     format: fmt.rate,
-    series: [
-      { name: "read", className: "s-rx", metric: "block_read_bytes_per_second", field: "block_read_bytes_per_second" },
-      { name: "write", className: "s-tx", metric: "block_write_bytes_per_second", field: "block_write_bytes_per_second" },
-    ],
+    series: [line("read", "s-rx", "block_read_bytes_per_second"), line("write", "s-tx", "block_write_bytes_per_second")],
   },
 ];
 
@@ -80,7 +78,7 @@ export class ContainerPage {
       this.rangeBox.append(b);
     }
     this.charts = CHARTS.map((c) => ({ spec: c, chart: new TimeChart(c) }));
-    this.chartError = h("p", { class: "form-error", attrs: { role: "alert" }, hidden: true });
+    this.chartError = errorBox();
     this.log = new LogTail({ id: "container-log" });
 
     root.append(
@@ -94,19 +92,12 @@ export class ContainerPage {
         this.actions,
       ),
       this.missing,
-      h(
-        "section",
-        { class: "panel panel-pad", attrs: { "aria-labelledby": "container-charts-title" } },
-        h("div", { class: "panel-head" }, h("h2", { id: "container-charts-title", text: "Usage" }), this.rangeBox),
+      panel(
+        { id: "container-charts-title", title: "Usage", aside: this.rangeBox },
         this.chartError,
         h("div", { class: "chart-grid" }, this.charts.map((c) => c.chart.el)),
       ),
-      h(
-        "section",
-        { class: "panel panel-pad", attrs: { "aria-labelledby": "container-log-title" } },
-        h("h2", { id: "container-log-title", text: "Live log" }),
-        this.log.el,
-      ),
+      panel({ id: "container-log-title", title: "Live log", plain: true }, this.log.el),
     );
     this._renderRange();
   }
@@ -196,17 +187,10 @@ export class ContainerPage {
       this.actions.replaceChildren();
       return;
     }
-    setText(this.state, c.state ?? "unknown");
-    this.state.dataset.tone = stateTone(c.state);
-    this.health.hidden = !c.health;
-    if (c.health) {
-      setText(this.health, c.health);
-      this.health.dataset.tone = healthTone(c.health);
-    }
+    showState(this.state, this.health, c);
     setText(this.image, c.image ?? "");
     const bits = [c.status, c.restart_count ? `restarted ${c.restart_count}×` : "", c.compose_project ? `project ${c.compose_project}` : "", fmt.isNum(c.pids) ? `${c.pids} processes` : ""];
     setText(this.status, bits.filter(Boolean).join(" · "));
-    this.actions.hidden = actionsFor(c.state).length === 0;
     syncActions(this.actions, c);
     this._liveValues(c);
     if (c.id && this.detailId !== c.id) this._followDetail(c.id);
@@ -227,7 +211,7 @@ export class ContainerPage {
   }
 
   _liveValues(c) {
-    for (const { spec, chart } of this.charts) chart.live(...spec.series.map((s) => c[s.field]));
+    for (const { spec, chart } of this.charts) chart.live(...spec.series.map((s) => c[s.metric]));
   }
 
   _renderRange() {

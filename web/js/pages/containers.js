@@ -3,7 +3,8 @@
 // health, ports, and the actions that fit the state. Fed by the shared
 // ContainerStore, so it renders at once when opened.
 
-import { actionsFor, healthTone, mayChange, stateTone, syncActions } from "../container-actions.js";
+import { mayChange, syncActions } from "../container-actions.js";
+import { showState } from "../container-state.js";
 import { h, setText, syncList } from "../dom.js";
 import * as fmt from "../format.js";
 import { detailHref } from "../router.js";
@@ -161,13 +162,7 @@ export class ContainersPage {
     card.dataset.state = c.state ?? "";
     setText(r.name, c.name);
     r.name.href = detailHref("containers", c.name);
-    setText(r.state, c.state ?? "unknown");
-    r.state.dataset.tone = stateTone(c.state);
-    r.health.hidden = !c.health;
-    if (c.health) {
-      setText(r.health, c.health);
-      r.health.dataset.tone = healthTone(c.health);
-    }
+    showState(r.state, r.health, c);
     setText(r.image, c.image ?? "");
     r.image.title = c.image ?? "";
     const live = c.state === "running";
@@ -192,7 +187,6 @@ export class ContainersPage {
       r.ports.dataset.v = uniq.join(",");
       r.ports.replaceChildren(...uniq.map((t) => h("span", { class: "chip", text: t })));
     }
-    r.actions.hidden = actionsFor(c.state).length === 0;
     syncActions(r.actions, c);
   }
 }

@@ -6,9 +6,12 @@ import * as api from "../api.js";
 import { copyButton } from "../copy.js";
 import { confirmAction } from "../dialog.js";
 import { h } from "../dom.js";
-import { busy, errorBox, field, hide, show, statusBox, uid } from "../forms.js";
+import { busy, errorBox, field, hide, onSubmit, show, stackForm, uid } from "../forms.js";
 import * as fmt from "../format.js";
 import { describe } from "../messages.js";
+import { panel } from "../panels.js";
+import { RecordList } from "../records.js";
+import { dataTable } from "../tables.js";
 import { timeEl } from "../timeago.js";
 
 const SCOPES = [
@@ -39,14 +42,18 @@ function keyState(k, now = Date.now()) {
   return "active";
 }
 
+/** A secret to copy: read-only, selected whole on focus, with a Copy button beside it. */
+function copyableField({ idPrefix, label, value, copyLabel }) {
+  const id = uid(idPrefix);
+  const input = h("input", { id, class: "secret-input", type: "text", readOnly: true, value, spellcheck: false });
+  input.addEventListener("focus", () => input.select());
+  return { input, els: [h("label", { htmlFor: id, text: label }), h("div", { class: "inline-field" }, input, copyButton(() => value, copyLabel))] };
+}
+
 export class KeysPage {
   constructor(root) {
     this.root = root;
-    this.keys = [];
-    this.error = errorBox();
-    this.status = statusBox();
-    this.tbody = h("tbody");
-    this.empty = h("p", { class: "empty", text: "Loading…" });
+    this.list = new RecordList({ path: "/api/v1/keys", field: "keys", what: "keys" });
     this.heading = h("h1", { id: "keys-title", tabIndex: -1, text: "Keys" });
     this.count = h("p", { class: "updated" });
     this.reveal = h("section", {
@@ -56,33 +63,19 @@ export class KeysPage {
       attrs: { "aria-labelledby": "new-key-title", tabindex: "-1" },
     });
 
-    const table = h(
-      "table",
-      { class: "table data-table", id: "keys-table" },
-      h("caption", { class: "sr-only", text: "API and overlay keys" }),
-      h(
-        "thead",
-        {},
-        h("tr", {}, ["Name", "Kind", "Scopes", "Created", "Expires", "Status", ""].map((t) => h("th", { scope: "col", text: t }))),
-      ),
-      this.tbody,
-    );
-
+    const table = dataTable({
+      id: "keys-table",
+      caption: "API and overlay keys",
+      columns: ["Name", "Kind", "Scopes", "Created", "Expires", "Status", ""],
+      tbody: this.list.tbody,
+    });
     root.append(
       h("div", { class: "section-head" }, this.heading, this.count),
       h(
         "div",
         { class: "page-grid page-grid-wide" },
         this.reveal,
-        h(
-          "section",
-          { class: "panel panel-pad span-2", attrs: { "aria-labelledby": "keys-list-title" } },
-          h("div", { class: "panel-head" }, h("h2", { id: "keys-list-title", text: "Keys" })),
-          this.error,
-          this.status,
-          h("div", { class: "table-wrap" }, table),
-          this.empty,
-        ),
+        panel({ id: "keys-list-title", title: "Keys", className: "span-2" }, this.list.error, this.list.status, table, this.list.empty),
         this._buildCreate(),
       ),
     );
@@ -97,35 +90,23 @@ export class KeysPage {
   }
 
   reset() {
-    this.keys = [];
-    this.tbody.replaceChildren();
+    this.list.reset();
     this._closeReveal();
-    hide(this.error);
-    hide(this.status);
   }
 
   async load() {
-    try {
-      const result = await api.get("/api/v1/keys");
-      this.keys = Array.isArray(result.keys) ? result.keys : [];
-      hide(this.error);
-      this._render();
-    } catch (err) {
-      if (err.status !== 401) show(this.error, `Could not load the keys. ${describe(err)}`);
-    }
+    if (await this.list.load()) this._render();
   }
 
   _render() {
     const order = { active: 0, expired: 1, revoked: 2 };
-    const rows = this.keys
+    const rows = this.list.items
       .slice()
       .sort((a, b) => order[keyState(a)] - order[keyState(b)] || b.id - a.id)
       .map((k) => this._row(k));
-    this.tbody.replaceChildren(...rows);
-    this.empty.hidden = rows.length > 0;
-    this.empty.textContent = rows.length ? "" : "No keys yet. Scripts and OBS overlays need one.";
-    const active = this.keys.filter((k) => keyState(k) === "active").length;
-    this.count.textContent = `${active} active · ${this.keys.length} in all`;
+    this.list.showRows(rows, "No keys yet. Scripts and OBS overlays need one.");
+    const active = this.list.items.filter((k) => keyState(k) === "active").length;
+    this.count.textContent = `${active} active · ${this.list.items.length} in all`;
   }
 
   _row(k) {
@@ -169,7 +150,7 @@ export class KeysPage {
   }
 
   async _revoke(k, button) {
-    hide(this.status);
+    hide(this.list.status);
     const ok = await confirmAction({
       title: `Revoke the key “${k.name}”?`,
       text:
@@ -181,7 +162,7 @@ export class KeysPage {
       action: () => api.del(`/api/v1/keys/${k.id}`),
     });
     if (ok) {
-      show(this.status, `“${k.name}” is revoked.`);
+      show(this.list.status, `“${k.name}” is revoked.`);
       await this.load();
       this.heading.focus();
     } else {
@@ -196,9 +177,7 @@ export class KeysPage {
 
   /** The one and only time the key is visible. */
   _showKey(created) {
-    const keyId = uid("new-key-value");
-    const keyInput = h("input", { id: keyId, class: "secret-input", type: "text", readOnly: true, value: created.key, spellcheck: false });
-    keyInput.addEventListener("focus", () => keyInput.select());
+    const key = copyableField({ idPrefix: "new-key-value", label: "Key", value: created.key, copyLabel: "Copy" });
     const done = h("button", { type: "button", class: "btn btn-primary", text: "Done, I have copied it" });
     done.addEventListener("click", () => {
       this._closeReveal();
@@ -207,17 +186,12 @@ export class KeysPage {
     const parts = [
       h("div", { class: "panel-head" }, h("h2", { id: "new-key-title", text: `New ${created.kind === "overlay" ? "overlay" : "API"} key “${created.name}”` })),
       h("p", { class: "callout", text: "Copy the key now: it is shown only this once. The server keeps only a fingerprint of it." }),
-      h("label", { htmlFor: keyId, text: "Key" }),
-      h("div", { class: "inline-field" }, keyInput, copyButton(() => created.key, "Copy")),
+      ...key.els,
     ];
     if (created.kind === "overlay") {
       const url = `${window.location.origin}/overlays/alerts.html?token=${encodeURIComponent(created.key)}`;
-      const urlId = uid("overlay-url");
-      const urlInput = h("input", { id: urlId, class: "secret-input", type: "text", readOnly: true, value: url, spellcheck: false });
-      urlInput.addEventListener("focus", () => urlInput.select());
       parts.push(
-        h("label", { htmlFor: urlId, text: "Example OBS browser-source URL" }),
-        h("div", { class: "inline-field" }, urlInput, copyButton(() => url, "Copy URL")),
+        ...copyableField({ idPrefix: "overlay-url", label: "Example OBS browser-source URL", value: url, copyLabel: "Copy URL" }).els,
         h("p", { class: "hint small", text: "Any overlay page under /overlays/ takes the key as ?token=. Overlay keys can only read overlay channels." }),
       );
     } else {
@@ -229,7 +203,7 @@ export class KeysPage {
     this.reveal.replaceChildren(...parts);
     this.reveal.hidden = false;
     this.reveal.focus();
-    keyInput.focus();
+    key.input.focus();
   }
 
   _buildCreate() {
@@ -265,17 +239,14 @@ export class KeysPage {
     const tomorrow = new Date(Date.now() + 86400000);
     const expires = field({ label: "Expires (optional)", name: "expires", type: "date", id: "key-expires", min: localDate(tomorrow), hint: "The key stops working at the end of that day. Leave empty for no expiry." });
     const error = errorBox();
-    const submit = h("button", { type: "submit", class: "btn btn-primary", text: "Create key" });
-    const form = h(
-      "form",
-      { class: "stack", noValidate: true, id: "create-key-form" },
+    const { form, submit } = stackForm(
+      { id: "create-key-form", submit: "Create key" },
       name.el,
       h("fieldset", { class: "choices" }, h("legend", { text: "Kind" }), kinds.map((k) => k.el)),
       scopeSet,
       overlayNote,
       expires.el,
       error,
-      h("div", { class: "actions" }, submit),
     );
     const kind = () => kinds.find((k) => k.input.checked)?.input.value ?? "api";
     for (const k of kinds) {
@@ -286,31 +257,22 @@ export class KeysPage {
         overlayNote.hidden = !overlay;
       });
     }
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      hide(error);
-      name.input.removeAttribute("aria-invalid");
-      family.removeAttribute("aria-invalid");
-      const bad = (input, text) => {
-        input.setAttribute("aria-invalid", "true");
-        show(error, text);
-        input.focus();
-      };
+    onSubmit(form, { error, inputs: [name.input, family] }, async (reject) => {
       const keyName = name.input.value.trim();
-      if (!keyName) return bad(name.input, "Give the key a name, so you know later what uses it.");
+      if (!keyName) return reject(name.input, "Give the key a name, so you know later what uses it.");
       const body = { name: keyName, kind: kind() };
       if (body.kind === "api") {
         const scopes = scopeBoxes.filter((s) => s.input.checked).map((s) => s.input.value);
         const fam = family.value.trim().replace(/^publish:/, "");
         if (fam) {
-          if (!FAMILY.test(fam)) return bad(family, "A family is letters, digits and . _ - * (for example bots or overlay).");
+          if (!FAMILY.test(fam)) return reject(family, "A family is letters, digits and . _ - * (for example bots or overlay).");
           if (!scopes.includes(`publish:${fam}`)) scopes.push(`publish:${fam}`);
         }
-        if (!scopes.length) return bad(scopeBoxes[0].input, "Choose at least one scope.");
+        if (!scopes.length) return reject(scopeBoxes[0].input, "Choose at least one scope.");
         body.scopes = scopes;
       }
       if (expires.input.value) {
-        if (expires.input.value < localDate(new Date())) return bad(expires.input, "Choose a date in the future.");
+        if (expires.input.value < localDate(new Date())) return reject(expires.input, "Choose a date in the future.");
         body.expires_at = endOfDay(expires.input.value);
       }
       await busy(submit, async () => {
@@ -319,7 +281,7 @@ export class KeysPage {
           name.input.value = "";
           family.value = "";
           expires.input.value = "";
-          hide(this.status);
+          hide(this.list.status);
           this._showKey(created);
           this.load();
         } catch (err) {
@@ -327,11 +289,6 @@ export class KeysPage {
         }
       });
     });
-    return h(
-      "section",
-      { class: "panel panel-pad", attrs: { "aria-labelledby": "create-key-title" } },
-      h("div", { class: "panel-head" }, h("h2", { id: "create-key-title", text: "Create a key" })),
-      form,
-    );
+    return panel({ id: "create-key-title", title: "Create a key" }, form);
   }
 }

@@ -6,6 +6,7 @@ import * as api from "../api.js";
 import { TimeChart } from "../chart.js";
 import { h, setText, syncList } from "../dom.js";
 import * as fmt from "../format.js";
+import { panel } from "../panels.js";
 import { pie } from "../pie.js";
 
 const CHANNEL = "storage";
@@ -49,15 +50,10 @@ export class StoragePage {
       h(
         "div",
         { class: "page-grid" },
-        h("section", { class: "panel panel-pad", attrs: { "aria-labelledby": "storage-fs-title" } }, h("h2", { id: "storage-fs-title", text: "Filesystems" }), this.mounts),
-        h(
-          "section",
-          { class: "panel panel-pad", attrs: { "aria-labelledby": "storage-trend-title" } },
-          h("div", { class: "panel-head" }, h("h2", { id: "storage-trend-title", text: "Trend" }), this.trendSelect),
-          this.trend.el,
-        ),
-        h("section", { class: "panel panel-pad", attrs: { "aria-labelledby": "storage-dirs-title" } }, h("h2", { id: "storage-dirs-title", text: "Directories" }), this.dirs),
-        h("section", { class: "panel panel-pad", attrs: { "aria-labelledby": "storage-docker-title" } }, h("h2", { id: "storage-docker-title", text: "Docker disk use" }), this.docker),
+        panel({ id: "storage-fs-title", title: "Filesystems", plain: true }, this.mounts),
+        panel({ id: "storage-trend-title", title: "Trend", aside: this.trendSelect }, this.trend.el),
+        panel({ id: "storage-dirs-title", title: "Directories", plain: true }, this.dirs),
+        panel({ id: "storage-docker-title", title: "Docker disk use", plain: true }, this.docker),
       ),
     );
   }

@@ -6,9 +6,12 @@
 import * as api from "../api.js";
 import { confirmAction, openDialog } from "../dialog.js";
 import { h } from "../dom.js";
-import { busy, errorBox, field, hide, selectField, show, statusBox } from "../forms.js";
+import { busy, errorBox, field, hide, onSubmit, selectField, show, stackForm, statusBox } from "../forms.js";
 import { describe } from "../messages.js";
+import { panel } from "../panels.js";
+import { RecordList } from "../records.js";
 import * as session from "../session.js";
+import { dataTable } from "../tables.js";
 import { timeEl } from "../timeago.js";
 
 const ROLES = [
@@ -33,44 +36,22 @@ const USER_ERRORS = {
 export class UsersPage {
   constructor(root) {
     this.root = root;
-    this.users = [];
-    this.error = errorBox();
-    this.status = statusBox();
-    this.tbody = h("tbody");
-    this.empty = h("p", { class: "empty", text: "Loading…" });
+    this.list = new RecordList({ path: "/api/v1/users", field: "users", what: "users" });
     this.heading = h("h1", { id: "users-title", tabIndex: -1, text: "Users" });
     this.count = h("p", { class: "updated" });
 
-    const table = h(
-      "table",
-      { class: "table data-table", id: "users-table" },
-      h("caption", { class: "sr-only", text: "Accounts that can sign in" }),
-      h(
-        "thead",
-        {},
-        h(
-          "tr",
-          {},
-          ["User", "Role", "2FA", "Status", "Created", "Actions"].map((t) => h("th", { scope: "col", text: t })),
-        ),
-      ),
-      this.tbody,
-    );
-
+    const table = dataTable({
+      id: "users-table",
+      caption: "Accounts that can sign in",
+      columns: ["User", "Role", "2FA", "Status", "Created", "Actions"],
+      tbody: this.list.tbody,
+    });
     root.append(
       h("div", { class: "section-head" }, this.heading, this.count),
       h(
         "div",
         { class: "page-grid page-grid-wide" },
-        h(
-          "section",
-          { class: "panel panel-pad span-2", attrs: { "aria-labelledby": "users-list-title" } },
-          h("div", { class: "panel-head" }, h("h2", { id: "users-list-title", text: "Accounts" })),
-          this.error,
-          this.status,
-          h("div", { class: "table-wrap" }, table),
-          this.empty,
-        ),
+        panel({ id: "users-list-title", title: "Accounts", className: "span-2" }, this.list.error, this.list.status, table, this.list.empty),
         this._buildCreate(),
       ),
     );
@@ -83,43 +64,31 @@ export class UsersPage {
   hide() {}
 
   reset() {
-    this.users = [];
-    this.tbody.replaceChildren();
-    hide(this.error);
-    hide(this.status);
+    this.list.reset();
   }
 
   async load() {
-    try {
-      const result = await api.get("/api/v1/users");
-      this.users = Array.isArray(result.users) ? result.users : [];
-      hide(this.error);
-      this._render();
-    } catch (err) {
-      if (err.status !== 401) show(this.error, `Could not load the users. ${describe(err)}`);
-    }
+    if (await this.list.load()) this._render();
   }
 
   _say(text) {
-    hide(this.error);
-    show(this.status, text);
+    hide(this.list.error);
+    show(this.list.status, text);
   }
 
   _fail(err) {
-    hide(this.status);
-    show(this.error, describe(err, USER_ERRORS));
+    hide(this.list.status);
+    show(this.list.error, describe(err, USER_ERRORS));
   }
 
   _render() {
     const me = session.user();
-    const rows = this.users
+    const rows = this.list.items
       .slice()
       .sort((a, b) => a.username.localeCompare(b.username))
       .map((u) => this._row(u, me && u.id === me.id));
-    this.tbody.replaceChildren(...rows);
-    this.empty.hidden = rows.length > 0;
-    this.empty.textContent = rows.length ? "" : "No users yet.";
-    const n = this.users.length;
+    this.list.showRows(rows, "No users yet.");
+    const n = this.list.items.length;
     this.count.textContent = `${n} account${n === 1 ? "" : "s"}`;
   }
 
@@ -175,7 +144,7 @@ export class UsersPage {
     try {
       const result = await api.patch(`/api/v1/users/${u.id}`, body);
       const updated = result.user ?? { ...u, ...body };
-      this.users = this.users.map((x) => (x.id === u.id ? { ...x, ...updated } : x));
+      this.list.items = this.list.items.map((x) => (x.id === u.id ? { ...x, ...updated } : x));
       this._render();
       this._say(done);
       return true;
@@ -269,7 +238,7 @@ export class UsersPage {
       errors: USER_ERRORS,
     });
     if (ok) {
-      this.users = this.users.filter((x) => x.id !== u.id);
+      this.list.items = this.list.items.filter((x) => x.id !== u.id);
       this._render();
       this._say(`${u.username} was deleted.`);
       this.heading.focus();
@@ -279,7 +248,7 @@ export class UsersPage {
   }
 
   _focusRow(u, action) {
-    const row = this.tbody.querySelector(`tr[data-id="${u.id}"]`);
+    const row = this.list.tbody.querySelector(`tr[data-id="${u.id}"]`);
     row?.querySelector(`[data-action="${action}"]`)?.focus();
   }
 
@@ -311,31 +280,11 @@ export class UsersPage {
     });
     const error = errorBox();
     const ok = statusBox();
-    const submit = h("button", { type: "submit", class: "btn btn-primary", text: "Create user" });
-    const form = h(
-      "form",
-      { class: "stack", noValidate: true, id: "create-user-form" },
-      username.el,
-      password.el,
-      role.el,
-      error,
-      ok,
-      h("div", { class: "actions" }, submit),
-    );
-    form.addEventListener("submit", async (ev) => {
-      ev.preventDefault();
-      hide(error);
-      hide(ok);
+    const { form, submit } = stackForm({ id: "create-user-form", submit: "Create user" }, username.el, password.el, role.el, error, ok);
+    onSubmit(form, { error, ok, inputs: [username.input, password.input] }, async (reject) => {
       const name = username.input.value.trim();
-      const bad = (f, text) => {
-        f.input.setAttribute("aria-invalid", "true");
-        show(error, text);
-        f.input.focus();
-      };
-      username.input.removeAttribute("aria-invalid");
-      password.input.removeAttribute("aria-invalid");
-      if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) return bad(username, "Choose a username of 1 to 64 letters, digits or . _ - @");
-      if (password.input.value.length < 10) return bad(password, "Choose a password of at least 10 characters.");
+      if (!/^[A-Za-z0-9._@-]{1,64}$/.test(name)) return reject(username.input, "Choose a username of 1 to 64 letters, digits or . _ - @");
+      if (password.input.value.length < 10) return reject(password.input, "Choose a password of at least 10 characters.");
       await busy(submit, async () => {
         try {
           const result = await api.post("/api/v1/users", {
@@ -347,24 +296,19 @@ export class UsersPage {
           password.input.value = "";
           show(ok, `Created ${name} (${role.input.value}).`);
           if (result.user) {
-            this.users = this.users.filter((x) => x.id !== result.user.id).concat(result.user);
+            this.list.items = this.list.items.filter((x) => x.id !== result.user.id).concat(result.user);
             this._render();
           } else {
             this.load();
           }
           username.input.focus();
         } catch (err) {
-          if (err.code === "conflict") bad(username, USER_ERRORS.conflict);
-          else if (err.code === "weak_password") bad(password, describe(err));
+          if (err.code === "conflict") reject(username.input, USER_ERRORS.conflict);
+          else if (err.code === "weak_password") reject(password.input, describe(err));
           else if (err.status !== 401) show(error, describe(err, USER_ERRORS));
         }
       });
     });
-    return h(
-      "section",
-      { class: "panel panel-pad", attrs: { "aria-labelledby": "create-user-title" } },
-      h("div", { class: "panel-head" }, h("h2", { id: "create-user-title", text: "Add a user" })),
-      form,
-    );
+    return panel({ id: "create-user-title", title: "Add a user" }, form);
   }
 }
