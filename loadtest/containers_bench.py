@@ -97,7 +97,12 @@ def main():
     finally:
         if server:
             server.terminate()
-            server.wait(10)
+            try:
+                server.wait(10)
+            except subprocess.TimeoutExpired:
+                print("the server ignored SIGTERM for 10 s; killed", file=sys.stderr)
+                server.kill()
+                server.wait()
         for cid in engine.docker("ps", "-aq", check=False).split():
             engine.docker("rm", "-f", cid, check=False)
         engine.stop()

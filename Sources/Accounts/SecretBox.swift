@@ -16,7 +16,17 @@ public struct SecretBox: Sendable {
     }
 
     private var key: SymmetricKey { SymmetricKey(data: keyBytes) }
+}
 
+// Whoever prints a value holding the box (ServiceLifecycle logs each service at debug level)
+// must never see the key.
+extension SecretBox: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    public var description: String { "SecretBox(key: redacted)" }
+    public var debugDescription: String { description }
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .struct) }
+}
+
+extension SecretBox {
     /// `version ‖ nonce ‖ ciphertext ‖ tag`, with a fresh random nonce each time.
     public func seal(_ plaintext: [UInt8], context: String) throws(SecretsError) -> [UInt8] {
         do {

@@ -5,7 +5,8 @@ public struct AlertRule: Sendable, Equatable {
         case filesystemUsedPercent(above: Double)
         /// A container whose health check reports unhealthy.
         case containerUnhealthy
-        /// A container stuck restarting (state `restarting`).
+        /// A container in a restart loop: state `restarting`, or restarted by its policy several
+        /// times within a few minutes (see `RestartHistory`).
         case containerRestarting
         /// A container using more CPU than this (100 = one core).
         case containerCPUPercent(above: Double)

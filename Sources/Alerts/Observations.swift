@@ -2,7 +2,9 @@ import Telemetry
 
 /// What the rules see in the latest telemetry: one observation per rule and filesystem or container.
 public enum Observations {
-    public static func of(filesystems: [HostSnapshot.Filesystem], containers: [ContainerReport], rules: [AlertRule]) -> [Observation] {
+    public static func of(
+        filesystems: [HostSnapshot.Filesystem], containers: [ContainerReport], rules: [AlertRule], restarts: RestartHistory = RestartHistory()
+    ) -> [Observation] {
         var observations: [Observation] = []
         for rule in rules {
             switch rule.condition {
@@ -21,11 +23,14 @@ public enum Observations {
                     ))
                 }
             case .containerRestarting:
+                let minutes = format(Double(restarts.window.components.seconds) / 60)
                 for c in containers {
+                    let looping = restarts.isLooping(c)
                     observations.append(Observation(
-                        key: "\(rule.name):\(c.name)", rule: rule, subject: c.name, active: c.state == "restarting", value: c.restartCount.map(Double.init),
-                        summary: c.state == "restarting"
-                            ? "container \(c.name) keeps restarting (\(c.restartCount ?? 0) restarts)" : "container \(c.name) is \(c.state)"
+                        key: "\(rule.name):\(c.name)", rule: rule, subject: c.name, active: looping, value: Double(restarts.recent(c.name)),
+                        summary: looping
+                            ? "container \(c.name) keeps restarting (\(restarts.recent(c.name)) restarts in \(minutes) min, \(c.restartCount ?? 0) in all)"
+                            : "container \(c.name) is \(c.state)"
                     ))
                 }
             case .containerCPUPercent(let limit):

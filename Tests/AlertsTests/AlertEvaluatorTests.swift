@@ -78,6 +78,39 @@ struct AlertEvaluatorTests {
         let keys = Set(fired.compactMap { if case .fired(let a) = $0 { a.key } else { nil } })
         #expect(keys == ["container_restarting:web", "container_unhealthy:db", "cpu:db", "memory:db"])
     }
+
+    @Test("a crash loop fires although the container reads running between restarts, and resolves when it stops")
+    func restartLoop() throws {
+        let json = #"[{"Id":"a","Names":["/flaky"],"Image":"i","State":"running","Status":"Up 1 second","Created":1}]"#
+        let summary = try #require(try JSONDecoder().decode([ContainerSummary].self, from: Data(json.utf8)).first)
+        func report(restarts: Int) throws -> ContainerReport {
+            let inspect = #"{"Id":"a","Name":"/flaky","RestartCount":\#(restarts),"State":{"Status":"running","Pid":42}}"#
+            return ContainerReport(summary, details: try JSONDecoder().decode(ContainerDetails.self, from: Data(inspect.utf8)), usage: nil)
+        }
+        let rule = AlertRule(name: "container_restarting", condition: .containerRestarting, duration: .seconds(60))
+        var history = RestartHistory(window: .seconds(600), threshold: 3)
+        var evaluator = AlertEvaluator()
+        var fired: [String] = []
+        var resolved: [String] = []
+        // A restart a minute for five minutes, then quiet for a quarter of an hour.
+        for minute in 0...20 {
+            let now = Int64(minute) * 60_000
+            history.record([try report(restarts: min(minute, 5))], now: now)
+            for transition in evaluator.evaluate(Observations.of(filesystems: [], containers: [try report(restarts: min(minute, 5))], rules: [rule], restarts: history), now: now) {
+                switch transition {
+                case .fired(let alert): fired.append("\(minute): \(alert.summary)")
+                case .resolved: resolved.append("\(minute)")
+                }
+            }
+        }
+        // Three restarts by minute 3, held for a minute; from minute 13 only two are left in the window.
+        #expect(fired == ["4: container flaky keeps restarting (4 restarts in 10 min, 4 in all)"])
+        #expect(resolved == ["14"])
+
+        // A recreated container (its count starts again at 0) is not a loop.
+        history.record([try report(restarts: 0)], now: 21 * 60_000)
+        #expect(history.recent("flaky") == 0)
+    }
 }
 
 @Suite("Notification formats")

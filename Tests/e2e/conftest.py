@@ -34,6 +34,13 @@ class ServerFactory:
             except Exception:
                 pass
 
+    def assert_graceful(self):
+        """Every server must leave on SIGTERM: one that needed SIGKILL has a loop that ignores shutdown.
+        A test that freezes a server on purpose sets `may_hang` on it."""
+        hung = [s for s in self.servers if s.killed and not getattr(s, "may_hang", False)]
+        assert not hung, "ignored SIGTERM for 10 s (needed SIGKILL): " + "; ".join(
+            f"{' '.join(map(str, s.args))} — last stderr: {s.stderr[-600:]}" for s in hung)
+
 
 def pytest_report_header(config):
     return [f"nebula binary: {BIN} ({'present' if os.path.exists(BIN) else 'MISSING'})"]
@@ -44,6 +51,7 @@ def server_factory(tmp_path_factory, request):
     f = ServerFactory(tmp_path_factory, request.node.name[:40].replace("[", "_").replace("]", "_"))
     yield f
     f.stop_all()
+    f.assert_graceful()
 
 
 @pytest.fixture
@@ -60,6 +68,7 @@ def shared_server(tmp_path_factory, request) -> Server:
     s = f(args)
     yield s
     f.stop_all()
+    f.assert_graceful()
 
 
 @pytest.fixture(scope="session")

@@ -121,13 +121,18 @@ def test_filesystem_alert_fires_and_reaches_every_target_in_its_format(server_fa
     assert any(a["key"] == "filesystem_full:/" for a in s.http("GET", "/api/v1/alerts").json()["result"]["alerts"])
 
 
+def _container_alert_server(server_factory, docker_engine, receiver, tmp_path, hold):
+    """A server watching the test engine with only the container rules in play, notifying `/hook`."""
+    args = ["--telemetry-interval", "1s", "--alert-for", hold, "--alert-filesystem-percent", "100",
+            "--notify", f"webhook={receiver.base}/hook", "--docker-host", docker_engine.host]
+    return server_factory(args, data_dir=tmp_path / "data")
+
+
 def test_unhealthy_container_fires_then_resolves(server_factory, docker_engine, receiver, tmp_path):
     name = f"sick-{uuid.uuid4().hex[:6]}"
     docker_engine.run(name, "sleep", "3600", options=[
         "--health-cmd", "cat /tmp/ok", "--health-interval", "1s", "--health-retries", "1", "--health-timeout", "1s"])
-    args = ["--telemetry-interval", "1s", "--alert-for", "1s", "--alert-filesystem-percent", "100",
-            "--notify", f"webhook={receiver.base}/hook", "--docker-host", docker_engine.host]
-    s = server_factory(args, data_dir=tmp_path / "data")
+    s = _container_alert_server(server_factory, docker_engine, receiver, tmp_path, hold="1s")
     with s.ws() as c:
         c.request("subscribe", channel="alerts")
         fired = _alerts(c, lambda seen: any(a["subject"] == name and a["state"] == "firing" for a in seen), timeout=20)
@@ -141,6 +146,22 @@ def test_unhealthy_container_fires_then_resolves(server_factory, docker_engine, 
     assert wait_until(lambda: [json.loads(b)["state"] for _, b in receiver.posts("/hook")
                                if json.loads(b)["subject"] == name] == ["firing", "resolved"], 5), states
     assert not any(a["subject"] == name for a in s.http("GET", "/api/v1/alerts").json()["result"]["alerts"])
+    docker_engine.docker("rm", "-f", name)
+
+
+def test_a_crash_loop_fires_although_the_container_mostly_reads_running(server_factory, docker_engine, receiver, tmp_path):
+    """`--restart always` on a process that dies after a second: the engine restarts it with a short
+    back-off, so `restarting` is rarely what a sample sees; the restart count going up is."""
+    name = f"flaky-{uuid.uuid4().hex[:6]}"
+    docker_engine.run(name, "sh", "-c", "sleep 1; exit 3", options=["--restart", "always"])
+    s = _container_alert_server(server_factory, docker_engine, receiver, tmp_path, hold="2s")
+    with s.ws() as c:
+        c.request("subscribe", channel="alerts")
+        fired = _alerts(c, lambda seen: any(a["subject"] == name and a["state"] == "firing" for a in seen), timeout=40)
+    alert = next(a for a in fired if a["subject"] == name)
+    assert alert["rule"] == "container_restarting" and alert["severity"] == "critical"
+    assert alert["value"] >= 3 and "keeps restarting" in alert["summary"], alert
+    assert wait_until(lambda: any(json.loads(b)["subject"] == name for _, b in receiver.posts("/hook")), 5)
     docker_engine.docker("rm", "-f", name)
 
 

@@ -3,6 +3,7 @@ violations on every protected action, and no secret ever written to the logs."""
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 
 import pytest
@@ -150,6 +151,10 @@ def test_no_secret_reaches_the_logs(site):
     secrets.append("nbk_wrong_key_guess_for_the_logs")
     key_file = (site.data_dir / "secret.key").read_text().strip()
     secrets.append(key_file)
+    # The same key as the bytes a debugger or a reflected struct would print.
+    raw = bytes.fromhex(key_file) if len(key_file) == 64 and all(c in "0123456789abcdefABCDEF" for c in key_file) \
+        else base64.b64decode(key_file)
+    secrets += [raw.hex(), ", ".join(str(b) for b in raw[:6])]
 
     site.stop()
     logs = site.stdout + site.stderr

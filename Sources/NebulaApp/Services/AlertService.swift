@@ -22,6 +22,7 @@ final class AlertService: Service, Sendable {
     let hub: Hub
     let logger: Logger
     private let evaluator = NIOLockedValueBox(AlertEvaluator())
+    private let restarts = NIOLockedValueBox(RestartHistory())
 
     init(
         rules: [AlertRule], interval: Duration, storage: StorageService, containers: ContainerTelemetryService, repository: AlertRepository,
@@ -69,7 +70,11 @@ final class AlertService: Service, Sendable {
             return containerRules
         }
         guard !activeRules.isEmpty else { return }
-        let observations = Observations.of(filesystems: filesystems, containers: snapshot?.containers ?? [], rules: activeRules)
+        let history = restarts.withLockedValue { history in
+            if containerRules { history.record(snapshot?.containers ?? [], now: now) }
+            return history
+        }
+        let observations = Observations.of(filesystems: filesystems, containers: snapshot?.containers ?? [], rules: activeRules, restarts: history)
         let transitions = evaluator.withLockedValue { $0.evaluate(observations, now: now) }
         for transition in transitions {
             await record(transition)

@@ -82,18 +82,27 @@ final class ContainerTelemetryService: Service, Sendable {
     private func eventLoop() async {
         var backoff = Backoff()
         while !Task.isCancelledOrShuttingDown {
-            do {
-                for try await event in client.events() {
-                    backoff.reset()
-                    logger.debug("container event", metadata: ["action": "\(event.action)", "container": "\(event.containerID.prefix(12))"])
-                    await refresh(event.kind == "destroy" ? nil : event.containerID)
-                }
-            } catch {
-                logger.debug("event stream ended", metadata: ["error": "\(error)"])
-            }
+            // The stream stays open as long as the engine runs: only shutdown ends the wait.
+            let received = (try? await cancelWhenGracefulShutdown { await self.followEvents() }) ?? false
+            if received { backoff.reset() }
             let wait = backoff.next()
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: wait) }
         }
+    }
+
+    /// One `/events` connection until it ends; answers whether any event came through it.
+    private func followEvents() async -> Bool {
+        var received = false
+        do {
+            for try await event in client.events() {
+                received = true
+                logger.debug("container event", metadata: ["action": "\(event.action)", "container": "\(event.containerID.prefix(12))"])
+                await refresh(event.kind == "destroy" ? nil : event.containerID)
+            }
+        } catch {
+            logger.debug("event stream ended", metadata: ["error": "\(error)"])
+        }
+        return received
     }
 
     private func publish(_ snapshot: ContainerSnapshot) async {
