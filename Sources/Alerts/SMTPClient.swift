@@ -19,6 +19,7 @@ struct SMTPClient: Sendable {
         // SNI and certificate names are host names; an address literal is checked without SNI.
         let serverName = host.allSatisfy { $0.isHexDigit || $0 == "." || $0 == ":" } ? nil : host
         let implicit = settings.security == .implicitTLS
+        try Task.checkCancellation()
         let channel = try await ClientBootstrap(group: eventLoopGroup)
             .connectTimeout(.seconds(max(1, timeout.components.seconds)))
             .connect(host: host, port: settings.port) { channel in
@@ -34,6 +35,17 @@ struct SMTPClient: Sendable {
             channel.channel.close(promise: nil)
         }
         defer { deadline.cancel() }
+        try await withTaskCancellationHandler {
+            try await converse(over: channel, message: message, tls: tls, serverName: serverName)
+        } onCancel: {
+            channel.channel.close(promise: nil)
+        }
+    }
+
+    private func converse(
+        over channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, message: EmailMessage, tls: NIOSSLContext?, serverName: String?
+    ) async throws {
+        let host = settings.host
         try await channel.executeThenClose { inbound, outbound in
             var conversation = Conversation(reader: SMTPReplyReader(inbound.makeAsyncIterator()), outbound: outbound)
             try await conversation.expect(220, during: "the greeting")

@@ -17,18 +17,22 @@ enum ProcFile {
         guard fd >= 0 else { throw .unreadable(file: path, reason: errnoDescription()) }
         defer { close(fd) }
 
+        // Most of these files are a few hundred bytes and are read thousands of times an hour (a
+        // cgroup file per container per sample): one small stack buffer, no zeroed heap chunk.
         var bytes: [UInt8] = []
-        let chunkSize = 64 * 1024
-        var chunk = [UInt8](repeating: 0, count: chunkSize)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, chunkSize) }
-            if count == 0 { break }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(file: path, reason: errnoDescription())
+        let chunkSize = 4096
+        let failure: Int32? = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: chunkSize) { chunk in
+            while true {
+                let count = read(fd, chunk.baseAddress, chunkSize)
+                if count == 0 { return nil }
+                if count < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                bytes.append(contentsOf: chunk[0..<count])
             }
-            bytes.append(contentsOf: chunk[0..<count])
         }
+        if let failure { throw .unreadable(file: path, reason: String(cString: strerror(failure))) }
         return String(decoding: bytes, as: UTF8.self)
     }
 

@@ -46,7 +46,9 @@ final class AlertService: Service, Sendable {
             logger.error("firing alerts not restored", metadata: ["error": "\(error)"])
         }
         await withTaskGroup(of: Void.self) { group in
-            group.addTask { await self.notifier.run() }
+            // Shutdown cancels deliveries in flight and retries waiting for their back-off: the
+            // alert itself is stored, and nothing may hold the process past its stop signal.
+            group.addTask { try? await cancelWhenGracefulShutdown { await self.notifier.run() } }
             group.addTask {
                 while !Task.isCancelledOrShuttingDown {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
