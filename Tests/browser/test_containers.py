@@ -14,7 +14,10 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -31,6 +34,7 @@ from harness import (
     text_of,
     wait_for,
     wait_live,
+    wait_shown,
 )
 from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.common.by import By
@@ -77,7 +81,24 @@ def server(engine):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    d = make_driver(VIEWPORTS["desktop"])
+    with dashboard(server) as d:
+        yield d
+
+
+@contextmanager
+def own_server(prefix: str, *args: str):
+    """A server of the test's own, for flags the module's server cannot have."""
+    s = NebulaServer(NEBULA_BIN, prefix)
+    try:
+        yield s.start(*args)
+    finally:
+        s.stop()
+
+
+@contextmanager
+def dashboard(server, viewport: str = "desktop"):
+    """Chromium on `server`'s dashboard with its key, once it is Live."""
+    d = make_driver(VIEWPORTS[viewport])
     try:
         d.get(f"{server.url}/#token={server.key}")
         wait_live(d, 20)
@@ -119,6 +140,52 @@ def click_action(driver, name: str, action: str) -> None:
     card(driver, name).find_element(By.CSS_SELECTOR, f'button[data-action="{action}"]').click()
 
 
+def open_dialog(driver):
+    return wait_for(driver, lambda d: d.find_element(By.CSS_SELECTOR, "dialog[open]"), 5, "no dialog opened")
+
+
+def answer_dialog(driver, dlg, confirm: bool = True) -> None:
+    """Confirm (or cancel) and wait until the dialog is gone, which after a confirmation means the server said yes."""
+    dlg.find_element(By.CSS_SELECTOR, "button[type=submit]" if confirm else "button.btn-quiet").click()
+    try:
+        wait_for(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "dialog[open]"), 20)
+    except TimeoutException:
+        pytest.fail(f"the dialog stayed open: {dlg.text!r}")
+
+
+def docker_state(engine, name: str) -> str:
+    return engine.docker("inspect", "-f", "{{.State.Status}}", name)
+
+
+def mark_visit(driver) -> None:
+    """Tag this page load; same_visit() tells whether it is still the one (no reload happened)."""
+    driver.execute_script("window.__sameVisit = true")
+
+
+def same_visit(driver) -> bool:
+    return driver.execute_script("return window.__sameVisit === true")
+
+
+def record_posts(driver) -> None:
+    """From now on, container_posts() lists the page's POSTs about containers, as they are sent."""
+    driver.execute_script("""
+        if (!window.__posts) { const f = window.fetch; window.fetch = (u, o) => {
+          if (o && String(o.method).toUpperCase() === 'POST') window.__posts.push(String(u)); return f(u, o); }; }
+        window.__posts = [];""")
+
+
+def container_posts(driver) -> list[str]:
+    return [u for u in driver.execute_script("return window.__posts") if u.startswith("/api/v1/containers/")]
+
+
+def alert_item(driver, list_css: str, subject: str):
+    """The entry about `subject` in one of the alerts page's lists, or None."""
+    for li in driver.find_elements(By.CSS_SELECTOR, f"{list_css} .alert-item"):
+        if text_of(li, ".alert-subject") == subject:
+            return li
+    return None
+
+
 def log_lines(driver) -> list[str]:
     return driver.execute_script(
         "return [...document.querySelectorAll('#container-log-lines .log-line .log-text')].map(e => e.textContent)"
@@ -150,12 +217,38 @@ def test_containers_page_lists_containers_with_live_cpu(browser):
     shot(d, "containers-list")
 
 
+def test_engine_unavailable_then_back_without_a_reload(engine):
+    """A server whose --docker-host socket does not exist yet: the page names the engine's error and lists
+    nothing; once the socket appears (a link to the module's dockerd) the containers show up live."""
+    with tempfile.TemporaryDirectory(prefix="nebula-noengine-") as tmp:
+        sock = Path(tmp) / "docker.sock"
+        with own_server("nebula-noengine-", "--docker-host", f"unix://{sock}") as s, dashboard(s) as d:
+            go(d, "containers")
+            banner = wait_shown(d, "#containers-engine", 15)
+            # The banner carries the error the server published with the empty list.
+            error = wait_for(d, lambda dr: dr.execute_script(
+                "const e = window.__nebula.containers.engine(); return e && e.status === 'unavailable' && e.error"), 10)
+            assert str(sock) in error, error
+            assert banner.text == f"Container engine unavailable: {error}"
+            assert banner.get_attribute("role") == "alert"
+            assert not d.find_elements(By.CSS_SELECTOR, ".ctr-card")
+            assert not displayed(d, "#page-containers .empty"), "an unreachable engine is not an engine without containers"
+            shot(d, "containers-engine-unavailable")
+
+            mark_visit(d)
+            sock.symlink_to(engine.socket)
+            wait_for(d, lambda dr: card(dr, "alpha") and card(dr, "talker"), 15, "the containers never appeared")
+            wait_for(d, lambda dr: not displayed(dr, "#containers-engine"), 5, "the banner stayed after the engine answered")
+            wait_state(d, "alpha", "running")
+            assert same_visit(d), "the page was reloaded"
+
+
 def test_stop_and_start_through_the_ui(browser, engine):
     try:
         _stop_and_start(browser, engine)
     finally:
         # Whatever happened, the later tests expect alpha running.
-        if engine.docker("inspect", "-f", "{{.State.Status}}", "alpha") != "running":
+        if docker_state(engine, "alpha") != "running":
             engine.docker("start", "alpha")
 
 
@@ -172,13 +265,12 @@ def _stop_and_start(browser, engine):
         st.addEventListener('change', () => { const c = st.byName('alpha');
           if (c) window.__alphaStates.push([Date.now(), st.snapshot.collected_at, c.state, c.cpu_percent]); });""")
     click_action(d, "alpha", "stop")
-    dlg = wait_for(d, lambda dr: dr.find_element(By.CSS_SELECTOR, "dialog[open]"), 5)
+    dlg = open_dialog(d)
     assert "Stop alpha?" in dlg.text
     shot(d, "containers-confirm-stop")
-    dlg.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait_for(d, lambda dr: not dr.find_elements(By.CSS_SELECTOR, "dialog[open]"), 20, "the dialog stayed open")
+    answer_dialog(d, dlg)
     wait_state(d, "alpha", "exited", 10)
-    assert engine.docker("inspect", "-f", "{{.State.Status}}", "alpha") == "exited"
+    assert docker_state(engine, "alpha") == "exited"
     # Once the stop is published, no later publication may show the container running again.
     time.sleep(2.5)
     seen = d.execute_script("return window.__alphaStates")
@@ -189,10 +281,83 @@ def _stop_and_start(browser, engine):
     shot(d, "containers-stopped")
 
     click_action(d, "alpha", "start")
-    dlg = wait_for(d, lambda dr: dr.find_element(By.CSS_SELECTOR, "dialog[open]"), 5)
+    dlg = open_dialog(d)
     dlg.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
     wait_state(d, "alpha", "running", 10)
-    assert engine.docker("inspect", "-f", "{{.State.Status}}", "alpha") == "running"
+    assert docker_state(engine, "alpha") == "running"
+
+
+def test_restart_pause_and_cancel_through_the_ui(browser, engine):
+    try:
+        _restart_pause_and_cancel(browser, engine)
+    finally:
+        # The later tests expect alpha running.
+        state = docker_state(engine, "alpha")
+        if state == "paused":
+            engine.docker("unpause", "alpha")
+        elif state != "running":
+            engine.docker("start", "alpha")
+
+
+def _restart_pause_and_cancel(browser, engine):
+    d = browser
+    route(d, "#/containers", "containers")
+    wait_state(d, "alpha", "running")
+    mark_visit(d)
+    record_posts(d)
+    store = "window.__nebula.containers"
+
+    # Cancel sends nothing and changes nothing, also over the next samples.
+    click_action(d, "alpha", "pause")
+    dlg = open_dialog(d)
+    assert "Pause alpha?" in dlg.text
+    collected = d.execute_script(f"return {store}.snapshot.collected_at")
+    answer_dialog(d, dlg, confirm=False)
+    wait_for(d, lambda dr: dr.execute_script(f"return {store}.snapshot.collected_at") > collected + 1500, 10,
+             "no new samples after the cancel")
+    assert container_posts(d) == []
+    assert card_text(d, "alpha", ".ctr-state") == "running"
+    assert docker_state(engine, "alpha") == "running"
+
+    # Restart: the engine starts alpha anew; the page learns it over the socket and shows it running.
+    def started(dr):
+        return dr.execute_script(f"const c = {store}.byName('alpha'); return c && c.started_at")
+
+    page_before = started(d)
+    docker_before = engine.docker("inspect", "-f", "{{.State.StartedAt}}", "alpha")
+    assert page_before
+    click_action(d, "alpha", "restart")
+    dlg = open_dialog(d)
+    assert "Restart alpha?" in dlg.text
+    answer_dialog(d, dlg)
+    try:
+        wait_for(d, lambda dr: started(dr) not in (None, page_before) and card_text(dr, "alpha", ".ctr-state") == "running", 10)
+    except TimeoutException:
+        pytest.fail(f"no restarted alpha on the page: started_at {started(d)!r} (was {page_before!r}), "
+                    f"badge {card_text(d, 'alpha', '.ctr-state')!r}")
+    assert engine.docker("inspect", "-f", "{{.State.StartedAt}}", "alpha") != docker_before
+    assert docker_state(engine, "alpha") == "running"
+
+    # Pause, then unpause.
+    click_action(d, "alpha", "pause")
+    answer_dialog(d, open_dialog(d))
+    wait_state(d, "alpha", "paused", 10)
+    assert docker_state(engine, "alpha") == "paused"
+    badge = card(d, "alpha").find_element(By.CSS_SELECTOR, ".ctr-state")
+    assert badge.get_attribute("data-tone") == "warn"
+    actions = [b.get_attribute("data-action") for b in card(d, "alpha").find_elements(By.CSS_SELECTOR, ".ctr-actions button")]
+    assert actions == ["unpause", "stop"], actions
+    shot(d, "containers-paused")
+    click_action(d, "alpha", "unpause")
+    dlg = open_dialog(d)
+    assert "Unpause alpha?" in dlg.text
+    answer_dialog(d, dlg)
+    wait_state(d, "alpha", "running", 10)
+    assert docker_state(engine, "alpha") == "running"
+
+    assert container_posts(d) == [
+        f"/api/v1/containers/alpha/{action}" for action in ("restart", "pause", "unpause")]
+    assert same_visit(d), "the page was reloaded"
 
 
 def test_detail_page_live_log_pause_and_search(browser):
@@ -259,7 +424,7 @@ def test_viewer_gets_no_enabled_actions_and_a_forced_one_is_refused(server):
         # Enable and click in one go: the next sample would disable the button again.
         v.execute_script("const b = document.querySelector('.ctr-card[data-name=\"alpha\"] button[data-action=\"stop\"]');"
                          " b.disabled = false; b.click();")
-        dlg = wait_for(v, lambda dr: dr.find_element(By.CSS_SELECTOR, "dialog[open]"), 5)
+        dlg = open_dialog(v)
         dlg.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
         wait_for(v, lambda dr: "Not allowed" in dlg.text, 10, "no 'Not allowed' in the dialog")
         shot(v, "containers-viewer-refused")
@@ -305,11 +470,49 @@ def test_alerts_page_shows_the_filesystem_alert(browser):
     shot(d, "containers-alerts")
 
 
+def test_unhealthy_container_alert_fires_then_resolves_live(engine):
+    """A server of its own that alerts on nothing but the container's health: a container whose health check
+    fails fires container_unhealthy on the open Alerts page and the nav badge; once the check passes the
+    alert moves to "Recently resolved" and the badge goes, without a reload."""
+    name = f"sick-{uuid.uuid4().hex[:6]}"
+    with own_server("nebula-alerts-", "--docker-host", engine.host, "--alert-filesystem-percent", "100",
+                    "--alert-for", "1s") as s, dashboard(s) as d:
+        try:
+            go(d, "alerts")
+            # Nothing fires before the container exists, so the badge going away below means something.
+            wait_for(d, lambda dr: dr.execute_script("return window.__nebula.alerts.loaded"), 10, "the alerts never loaded")
+            assert text_of(d, "#alerts-summary") == "All clear"
+            assert not displayed(d, "#alerts-count")
+            mark_visit(d)
+
+            engine.run(name, "sleep", "3600", options=[
+                "--health-cmd", "cat /tmp/ok", "--health-interval", "1s", "--health-retries", "1", "--health-timeout", "1s"])
+            item = wait_for(d, lambda dr: alert_item(dr, "#alerts-firing", name), 30, f"no firing alert about {name}")
+            assert item.get_attribute("data-severity") == "critical"
+            assert "container_unhealthy" in item.text and "unhealthy" in text_of(item, ".alert-summary"), item.text
+            wait_for(d, lambda dr: displayed(dr, "#alerts-count") and text_of(dr, "#alerts-count") == "1", 5,
+                     f"the nav badge says {text_of(d, '#alerts-count')!r}, not 1")
+            assert text_of(d, "#alerts-summary") == "1 firing"
+            shot(d, "containers-alert-firing")
+
+            engine.docker("exec", name, "sh", "-c", "echo ok > /tmp/ok")
+            done = wait_for(d, lambda dr: alert_item(dr, "#alerts-resolved", name), 30, f"the alert about {name} never resolved")
+            assert done.get_attribute("data-state") == "resolved"
+            assert "resolved" in text_of(done, ".badge")
+            assert not alert_item(d, "#alerts-firing", name)
+            wait_for(d, lambda dr: not displayed(dr, "#alerts-count"), 5, "the nav badge stayed")
+            assert text_of(d, "#alerts-summary") == "All clear"
+            # The history from the server agrees.
+            wait_for(d, lambda dr: (a := alert_item(dr, "#alerts-history", name)) and a.get_attribute("data-state") == "resolved", 10,
+                     "the history does not show the alert resolved")
+            assert same_visit(d), "the page was reloaded"
+            shot(d, "containers-alert-resolved")
+        finally:
+            engine.docker("rm", "-f", name, check=False)
+
+
 def test_phone_width_has_no_sideways_scroll(server):
-    p = make_driver(VIEWPORTS["phone"])
-    try:
-        p.get(f"{server.url}/#token={server.key}")
-        wait_live(p, 20)
+    with dashboard(server, "phone") as p:
         for hash_, page, ready in (
             ("#/containers", "containers", ".ctr-card"),
             ("#/containers/talker", "container", "#container-log-lines .log-line"),
@@ -320,6 +523,3 @@ def test_phone_width_has_no_sideways_scroll(server):
             wait_for(p, lambda dr: dr.find_elements(By.CSS_SELECTOR, ready), 15, f"{page}: {ready} never appeared")
             no_sideways_scroll(p, page)
             shot(p, f"containers-{page}-phone", full_page=True)
-    finally:
-        print_console_errors(p)
-        p.quit()
