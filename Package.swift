@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Docker"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DockerTests", dependencies: ["Docker"]),
-        .testTarget(name: "RedisTests", dependencies: ["Redis"]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Telemetry", "Docker"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Accounts", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts"]),

@@ -1,5 +1,5 @@
 /// One reply from a Redis server, as RESP2 defines them.
-public enum RESPValue: Sendable, Equatable {
+public enum RESPValue: Sendable, Hashable {
     /// `+OK`
     case simpleString(String)
     /// `-ERR …`: the server refused the command.

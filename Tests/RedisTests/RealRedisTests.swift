@@ -47,7 +47,7 @@ final class LocalRedis {
     }
 }
 
-@Suite("RESP against a real redis-server", .serialized)
+@Suite("RESP against a real redis-server", .serialized, .timeLimit(.minutes(1)))
 struct RealRedisTests {
     @Test("binary values round-trip; pipelined commands answer in order; errors come back as errors")
     func roundTrip() throws {
