@@ -1,0 +1,68 @@
+import NIOCore
+import NIOPosix
+
+/// A connection in pub/sub mode. Messages arrive on `messages`, which finishes when the connection
+/// is lost (the caller reconnects and subscribes again). SUBSCRIBE and UNSUBSCRIBE take any number
+/// of channels in one command, so interest changes can be batched.
+public final class RedisSubscriber: Sendable {
+    public let messages: AsyncStream<RedisMessage>
+    private let channel: any Channel
+
+    private init(messages: AsyncStream<RedisMessage>, channel: any Channel) {
+        self.messages = messages
+        self.channel = channel
+    }
+
+    public static func connect(
+        host: String, port: Int, on group: any EventLoopGroup, timeout: TimeAmount = .seconds(5)
+    ) async throws(RedisError) -> RedisSubscriber {
+        let (messages, continuation) = AsyncStream<RedisMessage>.makeStream()
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: group)
+                .connectTimeout(timeout)
+                .channelOption(.socketOption(.tcp_nodelay), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
+                        try channel.pipeline.syncOperations.addHandler(
+                            RedisSubscriberHandler(deliver: { continuation.yield($0) }, closed: { _ in continuation.finish() }))
+                    }
+                }
+                .connect(host: host, port: port).get()
+        } catch {
+            continuation.finish()
+            throw .connectionClosed("cannot connect to \(host):\(port): \(error)")
+        }
+        return RedisSubscriber(messages: messages, channel: channel)
+    }
+
+    /// Returns once the server confirmed every channel.
+    public func subscribe(_ channels: [String]) async throws(RedisError) {
+        guard !channels.isEmpty else { return }
+        try await send(RESPCommand("SUBSCRIBE", channels.map { Array($0.utf8) }), confirmations: channels.count)
+    }
+
+    public func unsubscribe(_ channels: [String]) async throws(RedisError) {
+        guard !channels.isEmpty else { return }
+        try await send(RESPCommand("UNSUBSCRIBE", channels.map { Array($0.utf8) }), confirmations: channels.count)
+    }
+
+    public var isActive: Bool { channel.isActive }
+
+    public func close() async {
+        try? await channel.close()
+    }
+
+    private func send(_ command: RESPCommand, confirmations: Int) async throws(RedisError) {
+        let confirmed = channel.eventLoop.makePromise(of: Void.self)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { confirmed.fail(RedisError.connectionClosed("\($0)")) }
+        channel.writeAndFlush((command, confirmations, confirmed), promise: written)
+        do {
+            try await confirmed.futureResult.get()
+        } catch {
+            throw (error as? RedisError) ?? .connectionClosed("\(error)")
+        }
+    }
+}
