@@ -19,21 +19,7 @@ public final class RedisConnection: Sendable {
     public static func connect(
         host: String, port: Int, database: Int = 0, on group: any EventLoopGroup, timeout: TimeAmount = .seconds(5)
     ) async throws(RedisError) -> RedisConnection {
-        let channel: any Channel
-        do {
-            channel = try await ClientBootstrap(group: group)
-                .connectTimeout(timeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(RedisCommandHandler())
-                    }
-                }
-                .connect(host: host, port: port).get()
-        } catch {
-            throw .connectionClosed("cannot connect to \(host):\(port): \(error)")
-        }
+        let channel = try await RedisSocket.open(host: host, port: port, on: group, timeout: timeout) { RedisCommandHandler() }
         let connection = RedisConnection(host: host, port: port, channel: channel)
         if database != 0 {
             _ = try await connection.send(RESPCommand("SELECT", "\(database)"))

@@ -19,20 +19,12 @@ public final class RedisSubscriber: Sendable {
         let (messages, continuation) = AsyncStream<RedisMessage>.makeStream()
         let channel: any Channel
         do {
-            channel = try await ClientBootstrap(group: group)
-                .connectTimeout(timeout)
-                .channelOption(.socketOption(.tcp_nodelay), value: 1)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
-                        try channel.pipeline.syncOperations.addHandler(
-                            RedisSubscriberHandler(deliver: { continuation.yield($0) }, closed: { _ in continuation.finish() }))
-                    }
-                }
-                .connect(host: host, port: port).get()
+            channel = try await RedisSocket.open(host: host, port: port, on: group, timeout: timeout) {
+                RedisSubscriberHandler(deliver: { continuation.yield($0) }, closed: { _ in continuation.finish() })
+            }
         } catch {
             continuation.finish()
-            throw .connectionClosed("cannot connect to \(host):\(port): \(error)")
+            throw error
         }
         return RedisSubscriber(messages: messages, channel: channel)
     }
