@@ -1,3 +1,5 @@
+import Crypto
+
 /// A channel's offsets, epoch and capped history kept in Redis, so every replica assigns offsets
 /// from one sequence and can replay what a client missed.
 ///
@@ -60,17 +62,29 @@ public struct RedisChannelLog: Sendable {
         return {epoch, offset}
         """
 
+    /// SHA-1 of `publishScript`, as EVALSHA names it.
+    static let publishScriptDigest = Insecure.SHA1.hash(data: Array(publishScript.utf8))
+        .map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+
     /// Assigns the next offset, keeps the data in history (`historySize` newest, none older than
     /// `historyAge`), and publishes it to every replica listening.
     public func append(
         channel: String, data: [UInt8], historySize: Int, historyAge: Duration?, newEpoch: String
     ) async throws(RedisError) -> (epoch: String, offset: UInt64) {
         let ageMilliseconds = historyAge.map { $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000 } ?? 0
-        let reply = try await connection.send(RESPCommand("EVAL", [
-            Array(Self.publishScript.utf8), Array("2".utf8), Array(Self.metaKey(channel).utf8), Array(Self.logKey(channel).utf8),
+        let arguments = [
+            Array("2".utf8), Array(Self.metaKey(channel).utf8), Array(Self.logKey(channel).utf8),
             data, Array("\(max(0, historySize))".utf8), Array("\(max(0, ageMilliseconds))".utf8), Array(newEpoch.utf8),
             Array(Self.pubSubChannel(channel).utf8),
-        ]))
+        ]
+        let reply: RESPValue
+        do {
+            // By digest: the script text crosses the network only when the server does not know it.
+            reply = try await connection.send(RESPCommand("EVALSHA", [Array(Self.publishScriptDigest.utf8)] + arguments))
+        } catch {
+            guard case .server(_, let message) = error, message.hasPrefix("NOSCRIPT") else { throw error }
+            reply = try await connection.send(RESPCommand("EVAL", [Array(Self.publishScript.utf8)] + arguments))
+        }
         guard case .array(let parts) = reply, parts.count == 2, let epoch = parts[0].string, case .integer(let offset) = parts[1] else {
             throw .protocolError("unexpected reply to the publish script: \(reply)")
         }

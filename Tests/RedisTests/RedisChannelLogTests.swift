@@ -37,6 +37,26 @@ struct RedisChannelLogTests {
         #expect(try await log.append(channel: "app.new", data: [1], historySize: 10, historyAge: nil, newEpoch: "n2") == ("n1", 1))
     }
 
+    @Test("publishing goes by script digest; a server that forgot the script (restart, SCRIPT FLUSH) gets it again")
+    func scriptDigest() async throws {
+        let redis = try LocalRedis()
+        defer { redis.stop() }
+        let connection = try await Self.connect(redis)
+        let log = RedisChannelLog(connection: connection)
+        #expect(try await connection.send(RESPCommand("SCRIPT", "EXISTS", RedisChannelLog.publishScriptDigest)) == .array([.integer(0)]))
+        _ = try await log.append(channel: "d", data: [1], historySize: 10, historyAge: nil, newEpoch: "e")
+        // The fallback loaded it under the digest we send.
+        #expect(try await connection.send(RESPCommand("SCRIPT", "EXISTS", RedisChannelLog.publishScriptDigest)) == .array([.integer(1)]))
+        _ = try await connection.send(RESPCommand("SCRIPT", "FLUSH"))
+        #expect(try await log.append(channel: "d", data: [2], historySize: 10, historyAge: nil, newEpoch: "e").offset == 2)
+        #expect(try await log.append(channel: "d", data: [3], historySize: 10, historyAge: nil, newEpoch: "e").offset == 3)
+        // Three by digest (two refused while the server lacked the script), the text only twice.
+        let stats = try await connection.send(RESPCommand("INFO", "commandstats")).string ?? ""
+        let evalsha = stats.split(whereSeparator: \.isNewline).first { $0.hasPrefix("cmdstat_evalsha:") } ?? ""
+        #expect(evalsha.hasPrefix("cmdstat_evalsha:calls=3,") && evalsha.contains("failed_calls=2"), "\(stats)")
+        #expect(stats.contains("cmdstat_eval:calls=2,"), "\(stats)")
+    }
+
     @Test("history keeps the newest N and nothing older than its age; beyond that, recovery says so")
     func trimming() async throws {
         let redis = try LocalRedis()
