@@ -3,7 +3,7 @@ import NIOCore
 /// Pipelining: each command written carries a promise; replies arrive in the order the commands
 /// were sent, so the oldest waiting promise takes each reply. When the connection closes, every
 /// command still waiting fails with the reason.
-final class RedisCommandHandler: ChannelDuplexHandler {
+final class RedisCommandHandler: ChannelDuplexHandler, RedisConnectionLoss {
     typealias InboundIn = RESPValue
     typealias OutboundIn = (RESPCommand, EventLoopPromise<RESPValue>)
     typealias OutboundOut = ByteBuffer
@@ -37,17 +37,7 @@ final class RedisCommandHandler: ChannelDuplexHandler {
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll("\(error)")
-        context.close(promise: nil)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        failAll("the server closed the connection")
-        context.fireChannelInactive()
-    }
-
-    private func failAll(_ reason: String) {
+    func failAll(_ reason: String) {
         if closedReason == nil { closedReason = reason }
         while let (_, promise) = waiting.popFirst() {
             promise.fail(RedisError.connectionClosed(reason))

@@ -3,7 +3,7 @@ import NIOCore
 /// The subscriber side of a connection in pub/sub mode: messages go to `deliver`; the
 /// confirmations of SUBSCRIBE and UNSUBSCRIBE (one per channel named) complete the command that
 /// asked for them, in order.
-final class RedisSubscriberHandler: ChannelDuplexHandler {
+final class RedisSubscriberHandler: ChannelDuplexHandler, RedisConnectionLoss {
     typealias InboundIn = RESPValue
     typealias OutboundIn = (RESPCommand, confirmations: Int, EventLoopPromise<Void>)
     typealias OutboundOut = ByteBuffer
@@ -44,17 +44,7 @@ final class RedisSubscriberHandler: ChannelDuplexHandler {
         }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        failAll("\(error)")
-        context.close(promise: nil)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        failAll("the server closed the connection")
-        context.fireChannelInactive()
-    }
-
-    private func failAll(_ reason: String) {
+    func failAll(_ reason: String) {
         guard closedReason == nil else { return }
         closedReason = reason
         while let (_, promise) = waiting.popFirst() {
