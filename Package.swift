@@ -28,6 +28,8 @@ let package = Package(
         .target(
             name: "Realtime",
             dependencies: [
+                "Redis",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "DequeModule", package: "swift-collections"),
@@ -61,6 +63,9 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -104,6 +109,7 @@ let package = Package(
                 "Alerts",
                 "Store",
                 "Accounts",
+                "Redis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSCompression", package: "hummingbird-websocket"),
@@ -125,10 +131,11 @@ let package = Package(
                 "NebulaApp",
                 "Docker",
                 "Alerts",
+                "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
+        .testTarget(name: "RealtimeTests", dependencies: ["Realtime", "Redis", .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Docker"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DockerTests", dependencies: ["Docker"]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", .product(name: "NIOPosix", package: "swift-nio")]),

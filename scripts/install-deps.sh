@@ -9,7 +9,7 @@ need_apt=()
 have() { dpkg -s "$1" >/dev/null 2>&1; }
 for pkg in zlib1g-dev libssl-dev libhiredis-dev; do have "$pkg" || need_apt+=("$pkg"); done
 if [[ $mode == test ]]; then
-  for pkg in chromium chromium-driver util-linux curl postgresql zbar-tools docker.io busybox-static openssl redis-server; do have "$pkg" || need_apt+=("$pkg"); done
+  for pkg in chromium chromium-driver util-linux curl postgresql zbar-tools docker.io busybox-static openssl redis-server caddy; do have "$pkg" || need_apt+=("$pkg"); done
 fi
 if ((${#need_apt[@]})); then
   echo "installing: ${need_apt[*]}"

@@ -44,8 +44,10 @@ public enum NebulaServer {
         let prometheus = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         let metrics = RealtimeMetrics()
-        let broker = InProcessBroker()
-        let hub = Hub(registry: .standard, broker: broker, metrics: metrics, logger: logger)
+        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+        let registry = ChannelRegistry.standard
+        let broker = BrokerChoice(configuration, registry: registry, group: eventLoopGroup, logger: logger)
+        let hub = Hub(registry: registry, broker: broker.broker, metrics: metrics, logger: logger)
         let audit = AuditTrail(repository: AuditLogRepository(database), hub: hub, logger: logger)
         let sessions = SessionService(database: database, secondFactor: secondFactor, audit: audit)
         let authenticator = ChainedAuthenticator(authenticators: [
@@ -53,7 +55,6 @@ public enum NebulaServer {
         ])
         let connections = ConnectionRegistry()
         let telemetry = HostTelemetryService(hub: hub, interval: configuration.telemetryInterval, logger: logger)
-        let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
         guard let dockerEndpoint = DockerEndpoint(configuration.dockerHost) else {
             throw ConfigurationError(message: "--docker-host '\(configuration.dockerHost)' is not unix:///path or tcp://host:port")
         }
@@ -156,7 +157,7 @@ public enum NebulaServer {
 
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                services: broker.services + [
                     .init(service: app),
                     .init(service: telemetry),
                     .init(service: containers),
@@ -165,7 +166,6 @@ public enum NebulaServer {
                     .init(service: alerts),
                     .init(service: history),
                     .init(service: RevocationWatcher(keys: keys, sessions: sessions, connections: connections, interval: .milliseconds(250), logger: logger)),
-                    .init(service: BrokerMaintenance(broker: broker, registry: hub.registry, interval: .seconds(60))),
                     // Last in the list, so first to shut down: it closes WebSockets with 1001
                     // before the HTTP server stops.
                     .init(service: ServerShutdown(connections: connections, grace: .seconds(3), logger: logger)),

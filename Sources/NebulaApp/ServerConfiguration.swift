@@ -1,5 +1,7 @@
 import Alerts
 import Foundation
+import Redis
+import Telemetry
 
 /// Everything `nebula serve` can be told, already validated.
 public struct ServerConfiguration: Sendable {
@@ -14,6 +16,12 @@ public struct ServerConfiguration: Sendable {
     public var echoEndpoint = false
     /// `postgres://…` to share state between replicas; nil keeps an SQLite file in the data dir.
     public var databaseURL: String?
+    /// `redis://…` switches the broker to Redis so that replicas share channels; nil keeps it in-process.
+    public var redisURL: RedisURL?
+    /// Names this process among replicas (its probe channel, /healthz); unique per process.
+    public var replicaID = "\(Hostname.current())-\(getpid())"
+    /// How often the Redis broker's self-publish probe runs, and when a missing one counts as stuck.
+    public var redisProbeInterval: Duration = .seconds(1)
     /// `NEBULA_API_KEY`: the admin key for automation; nil means generate or load one.
     public var apiKey: String?
     /// The Docker (or Podman) Engine API: `unix:///var/run/docker.sock` unless `--docker-host` or `DOCKER_HOST` say otherwise.

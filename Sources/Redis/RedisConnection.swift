@@ -5,35 +5,56 @@ import NIOPosix
 /// written at once and its reply matched in order, so a burst of publications costs one round trip
 /// of latency, not one each.
 public final class RedisConnection: Sendable {
-    public let host: String
-    public let port: Int
+    public let url: RedisURL
     private let channel: any Channel
 
-    private init(host: String, port: Int, channel: any Channel) {
-        self.host = host
-        self.port = port
+    private init(url: RedisURL, channel: any Channel) {
+        self.url = url
         self.channel = channel
     }
 
-    /// Connects and, when given, selects the database.
+    public var host: String { url.host }
+    public var port: Int { url.port }
+
     public static func connect(
         host: String, port: Int, database: Int = 0, on group: any EventLoopGroup, timeout: TimeAmount = .seconds(5)
     ) async throws(RedisError) -> RedisConnection {
-        let channel = try await RedisSocket.open(host: host, port: port, on: group, timeout: timeout) { RedisCommandHandler() }
-        let connection = RedisConnection(host: host, port: port, channel: channel)
-        if database != 0 {
-            _ = try await connection.send(RESPCommand("SELECT", "\(database)"))
+        try await connect(RedisURL(host: host, port: port, database: database), on: group, timeout: timeout)
+    }
+
+    /// Connects, authenticates when the URL has credentials, and selects the database.
+    public static func connect(_ url: RedisURL, on group: any EventLoopGroup, timeout: TimeAmount = .seconds(5)) async throws(RedisError) -> RedisConnection {
+        let channel = try await RedisSocket.open(url, on: group, timeout: timeout) { RedisCommandHandler() }
+        let connection = RedisConnection(url: url, channel: channel)
+        do {
+            if let auth = RedisSocket.authentication(for: url) { _ = try await connection.send(auth, timeout: timeout) }
+            if url.database != 0 { _ = try await connection.send(RESPCommand("SELECT", "\(url.database)"), timeout: timeout) }
+        } catch {
+            await connection.close()
+            throw error
         }
         return connection
     }
 
     /// Sends one command and waits for its reply; an error reply throws `.server`.
     public func send(_ command: RESPCommand) async throws(RedisError) -> RESPValue {
+        try await send(command, timeout: nil)
+    }
+
+    /// As `send`, but gives up after `timeout`; a reply that comes later is dropped, and the
+    /// connection stays in step because the handler still matches it to this command.
+    public func send(_ command: RESPCommand, timeout: TimeAmount?) async throws(RedisError) -> RESPValue {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         // A write that never reaches the handler (the channel is already closed) must still
         // answer; a reply promise completed twice keeps its first result.
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { promise.fail(RedisError.connectionClosed("\($0)")) }
+        if let timeout {
+            let expiry = channel.eventLoop.scheduleTask(in: timeout) {
+                promise.fail(RedisError.timedOut(command: command.name, after: "\(timeout.nanoseconds / 1_000_000) ms"))
+            }
+            promise.futureResult.whenComplete { _ in expiry.cancel() }
+        }
         channel.writeAndFlush((command, promise), promise: written)
         do {
             return try await promise.futureResult.get()
@@ -43,6 +64,11 @@ public final class RedisConnection: Sendable {
     }
 
     public var isActive: Bool { channel.isActive }
+
+    /// Returns once the connection is closed, by either side.
+    public func closed() async {
+        try? await channel.closeFuture.get()
+    }
 
     public func close() async {
         try? await channel.close()

@@ -16,17 +16,31 @@ public final class RedisSubscriber: Sendable {
     public static func connect(
         host: String, port: Int, on group: any EventLoopGroup, timeout: TimeAmount = .seconds(5)
     ) async throws(RedisError) -> RedisSubscriber {
+        try await connect(RedisURL(host: host, port: port), on: group, timeout: timeout)
+    }
+
+    /// Connects and authenticates when the URL has credentials (pub/sub ignores the database).
+    public static func connect(_ url: RedisURL, on group: any EventLoopGroup, timeout: TimeAmount = .seconds(5)) async throws(RedisError) -> RedisSubscriber {
         let (messages, continuation) = AsyncStream<RedisMessage>.makeStream()
         let channel: any Channel
         do {
-            channel = try await RedisSocket.open(host: host, port: port, on: group, timeout: timeout) {
+            channel = try await RedisSocket.open(url, on: group, timeout: timeout) {
                 RedisSubscriberHandler(deliver: { continuation.yield($0) }, closed: { _ in continuation.finish() })
             }
         } catch {
             continuation.finish()
             throw error
         }
-        return RedisSubscriber(messages: messages, channel: channel)
+        let subscriber = RedisSubscriber(messages: messages, channel: channel)
+        if let auth = RedisSocket.authentication(for: url) {
+            do {
+                try await subscriber.send(auth, confirmations: 1)
+            } catch {
+                await subscriber.close()
+                throw error
+            }
+        }
+        return subscriber
     }
 
     /// Returns once the server confirmed every channel.

@@ -1,8 +1,8 @@
 import NIOCore
 
 /// The subscriber side of a connection in pub/sub mode: messages go to `deliver`; the
-/// confirmations of SUBSCRIBE and UNSUBSCRIBE (one per channel named) complete the command that
-/// asked for them, in order.
+/// confirmations of SUBSCRIBE and UNSUBSCRIBE (one per channel named) and the status reply of
+/// AUTH complete the command that asked for them, in order.
 final class RedisSubscriberHandler: ChannelDuplexHandler, RedisConnectionLoss {
     typealias InboundIn = RESPValue
     typealias OutboundIn = (RESPCommand, confirmations: Int, EventLoopPromise<Void>)
@@ -30,7 +30,18 @@ final class RedisSubscriberHandler: ChannelDuplexHandler, RedisConnectionLoss {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        guard case .array(let parts) = unwrapInboundIn(data), let kind = parts.first?.string?.lowercased() else { return }
+        let value = unwrapInboundIn(data)
+        switch value {
+        case .simpleString:  // AUTH before any subscription
+            waiting.popFirst()?.promise.succeed()
+            return
+        case .error(let message):
+            waiting.popFirst()?.promise.fail(RedisError.server(command: "pub/sub", message: message))
+            return
+        default:
+            break
+        }
+        guard case .array(let parts) = value, let kind = parts.first?.string?.lowercased() else { return }
         switch kind {
         case "message" where parts.count == 3:
             guard let channel = parts[1].string, case .bulkString(let payload) = parts[2] else { return }

@@ -4,6 +4,7 @@ import Logging
 import NebulaApp
 import Docker
 import Alerts
+import Redis
 
 /// `nebula serve`: runs the server. Every option can also come from `NEBULA_<OPTION>` (see
 /// `EnvironmentDefaults`); the command line wins.
@@ -25,6 +26,15 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "PostgreSQL URL (postgres://user:password@host:port/database) to share state between replicas; default: SQLite in --data-dir.")
     var databaseURL: String?
+
+    @Option(help: "Redis URL (redis://[user:password@]host:port/db, rediss:// for TLS with ?ca=/path.pem if needed) to share channels between replicas; default: an in-process broker.")
+    var redisUrl: String?
+
+    @Option(help: "This replica's name among several (default: hostname-pid).")
+    var replicaId: String?
+
+    @Option(help: "How often the Redis broker checks its subscription with a self-publish probe; three missed make it unhealthy.")
+    var redisProbeInterval = DurationArgument(.seconds(1))
 
     @Option(help: "Directory with the dashboard's static files (default: the checkout's web/).")
     var webDir: String?
@@ -90,6 +100,13 @@ struct ServeCommand: AsyncParsableCommand {
         if let databaseURL, !(databaseURL.hasPrefix("postgres://") || databaseURL.hasPrefix("postgresql://")) {
             throw ValidationError("--database-url must start with postgres:// or postgresql://")
         }
+        if let redisUrl, RedisURL(redisUrl) == nil {
+            throw ValidationError("--redis-url must be redis://[user:password@]host[:port][/db] or rediss://…, got '\(redisUrl)'")
+        }
+        if let replicaId, replicaId.isEmpty || replicaId.count > 64 || !replicaId.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+            throw ValidationError("--replica-id must be 1-64 letters, digits, '-', '_' or '.'")
+        }
+        guard redisProbeInterval.duration >= .milliseconds(50) else { throw ValidationError("--redis-probe-interval must be at least 50ms") }
         if DockerEndpoint(DockerEndpoint.resolve(flag: dockerHost, environment: ProcessInfo.processInfo.environment)) == nil {
             throw ValidationError("--docker-host (or DOCKER_HOST) must be unix:///path/to/docker.sock or tcp://host:port")
         }
@@ -120,6 +137,9 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = ServerConfiguration(dataDirectory: URL(fileURLWithPath: dataDir))
         configuration.host = host
         configuration.databaseURL = databaseURL
+        configuration.redisURL = redisUrl.flatMap(RedisURL.init)
+        if let replicaId { configuration.replicaID = replicaId }
+        configuration.redisProbeInterval = redisProbeInterval.duration
         configuration.port = port
         configuration.webDirectory = webDir.map { URL(fileURLWithPath: $0) } ?? ServerConfiguration.defaultWebDirectory()
         configuration.telemetryInterval = telemetryInterval.duration

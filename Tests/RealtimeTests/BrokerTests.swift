@@ -30,7 +30,7 @@ struct BrokerTests {
     @Test func offsetsStartAtOneAndRiseByOne() async throws {
         let broker = InProcessBroker(makeEpoch: { "E" })
         let deliveries = Deliveries()
-        broker.start { deliveries.append($0) }
+        broker.start(deliver: { deliveries.append($0) }, lost: { _, _ in })
         let published = try await publish(broker, "app.a", count: 5)
         #expect(published.map(\.offset) == [1, 2, 3, 4, 5])
         #expect(published.map(\.position.epoch) == ["E", "E", "E", "E", "E"])

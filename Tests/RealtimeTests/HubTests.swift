@@ -493,7 +493,9 @@ final class InterestRecordingBroker: Broker, @unchecked Sendable {
     var calls: [Call] { lock.withLock { _calls } }
     var kind: String { "recording" }
 
-    func start(deliver: @escaping @Sendable (Publication) -> Void) { inner.start(deliver: deliver) }
+    func start(deliver: @escaping @Sendable (Publication) -> Void, lost: @escaping @Sendable (String, String) -> Void) {
+        inner.start(deliver: deliver, lost: lost)
+    }
     func setInterest(_ interested: Bool, in channel: String) async { lock.withLock { _calls.append(Call(interested, channel)) } }
     func publish(channel: String, data: [UInt8], policy: ChannelPolicy) async throws(BrokerError) -> Publication {
         try await inner.publish(channel: channel, data: data, policy: policy)
@@ -511,7 +513,7 @@ final class InterestRecordingBroker: Broker, @unchecked Sendable {
 /// A broker whose every operation fails.
 final class FailingBroker: Broker {
     let kind = "failing"
-    func start(deliver: @escaping @Sendable (Publication) -> Void) {}
+    func start(deliver: @escaping @Sendable (Publication) -> Void, lost: @escaping @Sendable (String, String) -> Void) {}
     func setInterest(_ interested: Bool, in channel: String) async {}
     func publish(channel: String, data: [UInt8], policy: ChannelPolicy) async throws(BrokerError) -> Publication {
         throw BrokerError(channel: channel, reason: "down")
@@ -544,7 +546,9 @@ final class RacingBroker: Broker, @unchecked Sendable {
         _ = try await inner.publish(channel: channel, data: Array("\(next)".utf8), policy: policy)
     }
 
-    func start(deliver: @escaping @Sendable (Publication) -> Void) { inner.start(deliver: deliver) }
+    func start(deliver: @escaping @Sendable (Publication) -> Void, lost: @escaping @Sendable (String, String) -> Void) {
+        inner.start(deliver: deliver, lost: lost)
+    }
     func setInterest(_ interested: Bool, in channel: String) async {}
     func publish(channel: String, data: [UInt8], policy: ChannelPolicy) async throws(BrokerError) -> Publication {
         try await inner.publish(channel: channel, data: data, policy: policy)

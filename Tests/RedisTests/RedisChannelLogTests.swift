@@ -43,10 +43,10 @@ struct RedisChannelLogTests {
         defer { redis.stop() }
         let connection = try await Self.connect(redis)
         let log = RedisChannelLog(connection: connection)
-        #expect(try await connection.send(RESPCommand("SCRIPT", "EXISTS", RedisChannelLog.publishScriptDigest)) == .array([.integer(0)]))
+        #expect(try await connection.send(RESPCommand("SCRIPT", "EXISTS", RedisChannelLog.publishScript.digest)) == .array([.integer(0)]))
         _ = try await log.append(channel: "d", data: [1], historySize: 10, historyAge: nil, newEpoch: "e")
         // The fallback loaded it under the digest we send.
-        #expect(try await connection.send(RESPCommand("SCRIPT", "EXISTS", RedisChannelLog.publishScriptDigest)) == .array([.integer(1)]))
+        #expect(try await connection.send(RESPCommand("SCRIPT", "EXISTS", RedisChannelLog.publishScript.digest)) == .array([.integer(1)]))
         _ = try await connection.send(RESPCommand("SCRIPT", "FLUSH"))
         #expect(try await log.append(channel: "d", data: [2], historySize: 10, historyAge: nil, newEpoch: "e").offset == 2)
         #expect(try await log.append(channel: "d", data: [3], historySize: 10, historyAge: nil, newEpoch: "e").offset == 3)

@@ -10,6 +10,7 @@ final class HostTelemetryService: Service, Sendable {
     struct Status: Sendable {
         var lastSample: ContinuousClock.Instant?
         var lastError: String?
+        var publishError: String?
     }
 
     static let channel = "telemetry.host"
@@ -52,15 +53,25 @@ final class HostTelemetryService: Service, Sendable {
     }
 
     private func publishSample(from collector: inout HostCollector, encoder: JSONEncoder) async {
+        let data: JSONValue
         do {
             let snapshot = try collector.sample()
             latestSnapshot.withLockedValue { $0 = (snapshot, Int64(Date().timeIntervalSince1970 * 1000)) }
-            let data = try JSONParser.parse(Array(try encoder.encode(snapshot)))
-            try await hub.publish(data, to: Self.channel, by: .server)
-            status.withLockedValue { $0 = Status(lastSample: .now, lastError: nil) }
+            data = try JSONParser.parse(Array(try encoder.encode(snapshot)))
+            status.withLockedValue { $0 = Status(lastSample: .now, lastError: nil, publishError: $0.publishError) }
         } catch {
             status.withLockedValue { $0.lastError = "\(error)" }
             logger.warning("host telemetry sample failed", metadata: ["error": "\(error)"])
+            return
+        }
+        // A publication the broker refused (Redis away) is the broker's health, reported there;
+        // sampling goes on and the next sample is published when it is back.
+        do {
+            try await hub.publish(data, to: Self.channel, by: .server)
+            status.withLockedValue { $0.publishError = nil }
+        } catch {
+            status.withLockedValue { $0.publishError = "\(error)" }
+            logger.warning("host telemetry not published", metadata: ["error": "\(error)"])
         }
     }
 
@@ -78,6 +89,7 @@ final class HostTelemetryService: Service, Sendable {
             if age > interval * 3 + .seconds(5) { healthy = false }
         }
         if let error = status.lastError { details["error"] = error }
+        if let error = status.publishError { details["publish_error"] = error }
         return ComponentHealth(healthy: healthy, details: details)
     }
 }

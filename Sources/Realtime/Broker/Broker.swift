@@ -5,8 +5,10 @@ public protocol Broker: Sendable {
     var kind: String { get }
 
     /// Sets where publications are delivered. Called once, before anything is published.
-    /// Deliveries for one channel arrive in offset order.
-    func start(deliver: @escaping @Sendable (Publication) -> Void)
+    /// Deliveries for one channel arrive in offset order. `lost(channel, reason)` says that
+    /// publications on an ordered channel were lost for this process's subscribers (history
+    /// trimmed or wiped while it could not receive): they must resubscribe and learn it.
+    func start(deliver: @escaping @Sendable (Publication) -> Void, lost: @escaping @Sendable (String, String) -> Void)
 
     /// Tells the broker this process has (or no longer has) subscribers on a channel, so a
     /// distributed broker listens only where someone does. A channel nobody listens to costs nothing.

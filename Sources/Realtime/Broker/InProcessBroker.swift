@@ -23,7 +23,8 @@ public final class InProcessBroker: Broker {
         return String((0..<12).map { _ in alphabet.randomElement()! })
     }
 
-    public func start(deliver: @escaping @Sendable (Publication) -> Void) {
+    /// Nothing is ever lost between publishing and delivering in one process, so `lost` is unused.
+    public func start(deliver: @escaping @Sendable (Publication) -> Void, lost: @escaping @Sendable (String, String) -> Void) {
         state.withLockedValue { $0.deliver = deliver }
     }
 

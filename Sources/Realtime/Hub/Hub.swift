@@ -28,7 +28,10 @@ public final class Hub: Sendable {
         self.metrics = metrics
         self.limits = limits
         self.logger = logger
-        broker.start { [weak self] publication in self?.fanOut(publication) }
+        broker.start(
+            deliver: { [weak self] publication in self?.fanOut(publication) },
+            lost: { [weak self] channel, reason in self?.historyLost(on: channel, reason: reason) }
+        )
     }
 
     // MARK: Commands
@@ -146,6 +149,30 @@ public final class Hub: Sendable {
                 for session in sessions { session.deliver(publication) }
             }
         }
+    }
+
+    /// The broker could not deliver everything on `channel`: every settled subscription to it ends
+    /// with an `unsubscribed` push, so its client subscribes again with `since` and learns
+    /// `recovered: false` instead of silently skipping publications. Subscriptions still waiting
+    /// for their reply keep going: that reply states the position they start from.
+    func historyLost(on channel: String, reason: String) {
+        let notice = Replies.unsubscribed(channel: channel, code: "history_lost", message: reason)
+        let sessions = channels.withLockedValue { $0[channel]?.snapshots().flatMap(\.sessions) } ?? []
+        var ended: [Session] = []
+        for session in sessions where session.endSettledSubscription(channel) {
+            metrics.subscriptions.decrement()
+            session.send(notice)
+            ended.append(session)
+        }
+        let emptied = channels.withLockedValue { channels in
+            guard channels[channel] != nil else { return false }
+            for session in ended { channels[channel]!.remove(session) }
+            guard channels[channel]!.count == 0 else { return false }
+            channels[channel] = nil
+            return true
+        }
+        logger.warning("subscribers told to resubscribe", metadata: ["channel": "\(channel)", "sessions": "\(ended.count)", "reason": "\(reason)"])
+        if emptied { Task { await self.interestChanged(channel, false) } }
     }
 
     /// True when this was the channel's first local subscriber.

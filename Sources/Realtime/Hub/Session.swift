@@ -68,6 +68,15 @@ public final class Session: Sendable {
         subscriptions.withLockedValue { $0.removeValue(forKey: channel) != nil }
     }
 
+    /// Removes the subscription unless its subscribe reply is still being prepared.
+    func endSettledSubscription(_ channel: String) -> Bool {
+        subscriptions.withLockedValue { subscriptions in
+            guard let subscription = subscriptions[channel], subscription.pending == nil else { return false }
+            subscriptions[channel] = nil
+            return true
+        }
+    }
+
     func endAllSubscriptions() -> [String] {
         subscriptions.withLockedValue { subscriptions in
             defer { subscriptions.removeAll() }

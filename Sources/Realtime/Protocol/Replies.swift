@@ -53,6 +53,19 @@ public enum Replies {
         }
     }
 
+    /// A push (no `id`): the server ended this subscription; subscribe again with `since`.
+    public static func unsubscribed(channel: String, code: String, message: String) -> OutboundMessage {
+        var w = JSONWriter()
+        w.raw("{\"channel\":")
+        w.string(channel)
+        w.raw(",\"unsubscribed\":{\"code\":")
+        w.string(code)
+        w.raw(",\"message\":")
+        w.string(message)
+        w.raw("}}")
+        return OutboundMessage(json: w.bytes)
+    }
+
     static func writePosition(channel: String, position: StreamPosition, into w: inout JSONWriter) {
         w.key("channel", first: true)
         w.string(channel)
