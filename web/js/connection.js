@@ -64,7 +64,7 @@ export class Connection extends EventTarget {
     this.retryTimer = null;
     this.pingTimer = null;
     this.stopped = true;
-    this.stats = { publications: 0, duplicatesDropped: 0, connects: 0 };
+    this.stats = { publications: 0, duplicatesDropped: 0, connects: 0, resubscribes: 0 };
 
     this._onOnline = () => this._retryNow("network back");
     this._onOffline = () => {
@@ -338,6 +338,17 @@ export class Connection extends EventTarget {
       clearTimeout(p.timer);
       if (msg.error) p.reject(new ProtocolError(msg.error.code, msg.error.message));
       else p.resolve(msg.result ?? {});
+      return;
+    }
+    // The server ended a subscription (docs/protocol.md, "unsubscribed"): publications were lost
+    // for this connection. Subscribe again with `since`; the reply says `recovered: false` and the
+    // handler's onReset runs, exactly as after a reconnect that could not recover.
+    if (typeof msg.channel === "string" && msg.unsubscribed && typeof msg.unsubscribed === "object") {
+      const sub = this.subs.get(msg.channel);
+      if (!sub || !this.ws || this.ws.readyState !== OPEN) return;
+      this.stats.resubscribes += 1;
+      sub.active = false;
+      this._subscribeOn(this.ws, sub);
       return;
     }
     // Publication: has `channel` and `offset`, no `id`.

@@ -397,8 +397,10 @@ final class RampResult: @unchecked Sendable {
 /// most `maxInFlight` handshakes at once. Blocks the calling (non-loop) thread until all are done or `timeout`.
 func rampOpen(
     count: Int, perSec: Int, maxInFlight: Int, timeoutSeconds: Double, states: [LoopState],
-    spec: ConnectSpec, progressLabel: String
+    spec: ConnectSpec, progressLabel: String, otherSpecs: [ConnectSpec] = []
 ) -> RampResult {
+    // Connection i goes to specs[i % n]: subscribers spread evenly over several servers (replicas).
+    let specs = [spec] + otherSpecs
     let res = RampResult()
     let start = monoNanos()
     let deadline = start + UInt64(timeoutSeconds * 1e9)
@@ -415,6 +417,7 @@ func rampOpen(
         if busy >= maxInFlight { sleepUntil(now + 1_000_000); continue }
         res.lock.withLock { res.inFlight += 1 }
         let st = states[i % states.count]
+        let spec = specs[i % specs.count]
         st.loop.execute {
             openConnection(spec, st: st) { r, attempts in
                 res.lock.withLock {

@@ -211,6 +211,12 @@ struct Broadcast: ParsableCommand {
     @Option(help: "Give up ramping after this many seconds.")
     var rampTimeout: Double = 120
 
+    @Option(name: .customLong("subscriber-url"), help: "More servers (replicas) for the subscribers, repeatable: subscribers are spread evenly over --url and these; the publisher stays on --url.")
+    var subscriberURLs: [String] = []
+
+    @Option(name: .customLong("extra-pid"), help: "Other processes whose CPU use in the window is reported (replicas, redis-server), repeatable.")
+    var extraPids: [Int32] = []
+
     func validate() throws {
         guard publisher == "ws" || publisher == "http" else { throw ValidationError("--publisher must be ws or http") }
         guard rate > 0, duration > 0, warmup >= 0, subscribers > 0 else { throw ValidationError("bad rate/duration") }
@@ -240,9 +246,14 @@ struct Broadcast: ParsableCommand {
         log("broadcast: opening \(subscribers) subscribers on \(channel) (\(common.rampPerSec)/s)")
         let t0 = monoNanos()
         let spec = ConnectSpec(target: target, subscribeChannel: channel, trackPushes: true, expectedSeqs: totalPubs)
+        let otherSpecs = try subscriberURLs.map { url in
+            var other = spec
+            other.target = try Target(url: url, token: common.token, authInHeader: common.auth == "header")
+            return other
+        }
         let ramp = rampOpen(
             count: subscribers, perSec: common.rampPerSec, maxInFlight: common.maxInFlight,
-            timeoutSeconds: rampTimeout, states: states, spec: spec, progressLabel: "subscribers")
+            timeoutSeconds: rampTimeout, states: states, spec: spec, progressLabel: "subscribers", otherSpecs: otherSpecs)
         let rampSeconds = Double(monoNanos() - t0) / 1e9
         log("broadcast: \(ramp.ok) subscribed, \(ramp.failed) failed in \(String(format: "%.1f", rampSeconds)) s")
         guard ramp.ok > 0 else { throw LoadError("no subscriber could connect: \(ramp.failureReasons)") }
@@ -288,11 +299,13 @@ struct Broadcast: ParsableCommand {
         // 4. measure the window
         sleepUntil(windowStart)
         let srvCPU0 = processCPUMicros(pid: pid) ?? .nan
+        let extraCPU0 = extraPids.map { processCPUMicros(pid: "\($0)") ?? .nan }
         let sched0 = processSchedNanos(pid: pid) ?? (.nan, .nan)
         let selfCPU0 = processCPUSplitMicros(pid: "self") ?? (.nan, .nan)
         let w0 = monoNanos()
         sleepUntil(windowEnd)
         let srvCPU1 = processCPUMicros(pid: pid) ?? .nan
+        let extraCPU1 = extraPids.map { processCPUMicros(pid: "\($0)") ?? .nan }
         let sched1 = processSchedNanos(pid: pid) ?? (.nan, .nan)
         let selfCPU1 = processCPUSplitMicros(pid: "self") ?? (.nan, .nan)
         let loadWindow = loadAverage1m()
@@ -368,7 +381,7 @@ struct Broadcast: ParsableCommand {
         let maxMs = hist.totalCount > 0 ? Double(hist.max) / 1000 : .nan
         let missingPct = expected > 0 ? Double(missing) / Double(expected) * 100 : 0
 
-        let rows: [(String, String)] = [
+        var rows: [(String, String)] = [
             ("server", common.label),
             ("subscribers requested", "\(subscribers)"),
             ("subscribers connected", "\(subscribedConns)"),
@@ -394,6 +407,9 @@ struct Broadcast: ParsableCommand {
             ("dropped without close", "\(dropped)"),
             ("unparsable frames", "\(unparsable)"),
         ]
+        for index in extraPids.indices {
+            rows.append(("CPU of pid \(extraPids[index])", String(format: "%.1f %% of a core", (extraCPU1[index] - extraCPU0[index]) / (windowSeconds * 1e6) * 100)))
+        }
         printTable(title: "nebula-load broadcast", rows)
         let json: [String: Any] = [
             "scenario": "broadcast",
@@ -403,8 +419,11 @@ struct Broadcast: ParsableCommand {
                 "url": common.url, "subscribers": subscribers, "rate": rate, "duration_s": duration,
                 "warmup_s": warmup, "drain_s": drain, "payload_bytes": payloadBytes, "channel": channel,
                 "publisher": publisher, "ramp_per_sec": common.rampPerSec, "threads": common.threads,
-                "server_pid": pid,
+                "server_pid": pid, "subscriber_urls": subscriberURLs,
             ] as [String: Any],
+            "extra_cpu_pct": Dictionary(uniqueKeysWithValues: extraPids.indices.map { index in
+                ("\(extraPids[index])", round3((extraCPU1[index] - extraCPU0[index]) / (windowSeconds * 1e6) * 100))
+            }),
             "results": [
                 "subscribers_connected": subscribedConns, "connect_failures": ramp.failed,
                 "failure_reasons": ramp.failureReasons, "ramp_s": round3(rampSeconds),

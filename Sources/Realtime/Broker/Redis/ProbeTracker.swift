@@ -14,8 +14,15 @@ struct ProbeTracker {
         return nextSequence
     }
 
-    mutating func sent(_ sequence: UInt64, at instant: ContinuousClock.Instant) {
+    /// Recorded before PUBLISH is sent: the message can arrive on the subscription before the
+    /// command's reply does.
+    mutating func sending(_ sequence: UInt64, at instant: ContinuousClock.Instant) {
         outstanding.append((sequence, instant))
+    }
+
+    /// Redis refused or did not answer the PUBLISH: this probe cannot come back.
+    mutating func failed(_ sequence: UInt64) {
+        outstanding.removeAll { $0.sequence == sequence }
     }
 
     mutating func received(_ sequence: UInt64, at instant: ContinuousClock.Instant) {

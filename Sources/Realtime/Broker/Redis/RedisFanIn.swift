@@ -323,11 +323,13 @@ final class RedisFanIn: Sendable {
 
     private func probe(_ subscriber: RedisSubscriber) async {
         while !Task.isCancelled {
-            let sequence = state.withLockedValue { $0.probes.takeSequence() }
-            let sentAt = ContinuousClock.now
-            if (try? await client.send(RESPCommand("PUBLISH", probeChannel, "\(sequence)"))) != nil {
-                state.withLockedValue { $0.probes.sent(sequence, at: sentAt) }
+            let sequence = state.withLockedValue { state in
+                let sequence = state.probes.takeSequence()
+                state.probes.sending(sequence, at: .now)
+                return sequence
             }
+            let receivers = try? await client.send(RESPCommand("PUBLISH", probeChannel, "\(sequence)"))
+            if receivers == nil { state.withLockedValue { $0.probes.failed(sequence) } }
             do {
                 try await Task.sleep(for: options.probeInterval)
             } catch {
