@@ -135,10 +135,16 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "RealtimeTests", dependencies: ["Realtime", "Redis", .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Docker"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DockerTests", dependencies: ["Docker"]),
-        .testTarget(name: "RedisTests", dependencies: ["Redis", .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: [
+                "Redis", "Realtime", .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "AlertsTests", dependencies: ["Alerts", "Telemetry", "Docker"]),
         .testTarget(name: "StoreTests", dependencies: ["Store", "Accounts", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AccountsTests", dependencies: ["Accounts"]),

@@ -8,7 +8,8 @@
 #   SUBSCRIBERS=10 RATE=2000 loadtest/replicas_bench.sh   # throughput of publications through Redis
 #
 # Knobs: SUBSCRIBERS=10000 RATE=10 DURATION=30 WARMUP=5 PAYLOAD_BYTES=240 NEBULA_BIN=.build-release/release/nebula
-#   CORES_SERVERS=0 (taskset list for redis + replicas) CORES_CLIENT=1 RAMP_PER_SEC=2000
+#   CORES_SERVERS=0 (taskset list for redis + replicas) CORES_A, CORES_B (per replica, default CORES_SERVERS)
+#   CORES_CLIENT=1 CLIENT_THREADS=1 RAMP_PER_SEC=2000
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
@@ -49,29 +50,34 @@ REDIS_PID=$!
 PIDS+=("$REDIS_PID")
 for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 
-start_replica() {  # name port
+start_replica() {  # name port cores
     mkdir -p "$WORK/$1"
-    NEBULA_API_KEY="$KEY" taskset -c "$CORES_SERVERS" "$NEBULA_BIN" serve --port "$2" --data-dir "$WORK/$1" \
+    NEBULA_API_KEY="$KEY" taskset -c "$3" "$NEBULA_BIN" serve --port "$2" --data-dir "$WORK/$1" \
         --redis-url "redis://127.0.0.1:$REDIS_PORT/0" --replica-id "$1" >"$RESULTS/replica-$1.log" 2>&1 &
     PIDS+=("$!")
-    echo "$!"
+    STARTED_PID=$!
 }
 PORT_A=$(free_port)
 PORT_B=$(free_port)
-PID_A=$(start_replica a "$PORT_A")
-PID_B=$(start_replica b "$PORT_B")
+start_replica a "$PORT_A" "${CORES_A:-$CORES_SERVERS}"
+PID_A=$STARTED_PID
+start_replica b "$PORT_B" "${CORES_B:-$CORES_SERVERS}"
+PID_B=$STARTED_PID
 for port in "$PORT_A" "$PORT_B"; do
     for _ in $(seq 150); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.2; done
 done
 LABEL="nebula@$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) 2 replicas + redis $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/')"
 
 stats() { redis-cli -p "$REDIS_PORT" info commandstats | tr -d '\r' | awk -F'[:=,]' '/^cmdstat_/ {print $1, $3}'; }
+# REPLICAS=1 puts every subscriber on replica A (the Redis broker's own cost, for comparison).
+SPREAD=(--subscriber-url "ws://127.0.0.1:$PORT_B/ws")
+[[ "${REPLICAS:-2}" == 1 ]] && SPREAD=()
 stats >"$WORK/before"
 echo "== $SUBSCRIBERS subscribers over 2 replicas, $RATE/s for $DURATION s (+$WARMUP s warmup)" >&2
 timeout 900 taskset -c "$CORES_CLIENT" "$LOAD" broadcast --url "ws://127.0.0.1:$PORT_A/ws" \
-    --subscriber-url "ws://127.0.0.1:$PORT_B/ws" --token "$KEY" --server-pid "$PID_A" --extra-pid "$PID_B" \
+    "${SPREAD[@]}" --token "$KEY" --server-pid "$PID_A" --extra-pid "$PID_B" \
     --extra-pid "$REDIS_PID" --label "$LABEL" --subscribers "$SUBSCRIBERS" --rate "$RATE" --duration "$DURATION" \
-    --warmup "$WARMUP" --payload-bytes "$PAYLOAD_BYTES" --ramp-per-sec "$RAMP_PER_SEC" --json-out "$WORK/result.json"
+    --warmup "$WARMUP" --payload-bytes "$PAYLOAD_BYTES" --ramp-per-sec "$RAMP_PER_SEC" --threads "${CLIENT_THREADS:-1}" --json-out "$WORK/result.json"
 stats >"$WORK/after"
 
 # Redis commands per publication: every command the replicas sent during the run, over the publications.
