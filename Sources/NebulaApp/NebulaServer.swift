@@ -54,22 +54,23 @@ public enum NebulaServer {
             adminKey, StoredKeyAuthenticator(keys: keys, logger: logger), SessionAuthenticator(sessions: sessions, logger: logger),
         ])
         let connections = ConnectionRegistry()
-        let telemetry = HostTelemetryService(hub: hub, interval: configuration.telemetryInterval, logger: logger)
+        let coordination = broker.coordination
+        let telemetry = HostTelemetryService(hub: hub, coordination: coordination, interval: configuration.telemetryInterval, logger: logger)
         guard let dockerEndpoint = DockerEndpoint(configuration.dockerHost) else {
             throw ConfigurationError(message: "--docker-host '\(configuration.dockerHost)' is not unix:///path or tcp://host:port")
         }
         let docker = DockerClient(endpoint: dockerEndpoint, eventLoopGroup: eventLoopGroup)
         let containers = ContainerTelemetryService(
             client: docker, cgroups: configuration.containerStatsFromCgroups ? CgroupStatsReader.available(logger: logger) : nil,
-            hub: hub, interval: configuration.telemetryInterval, logger: logger
+            hub: hub, coordination: coordination, interval: configuration.telemetryInterval, logger: logger
         )
-        let logTails = LogTailService(client: docker, hub: hub, logger: logger)
+        let logTails = LogTailService(client: docker, hub: hub, coordination: coordination, logger: logger)
         let storage = StorageService(
             configuration: .init(
                 directories: configuration.storageDirectories, filesystemInterval: configuration.telemetryInterval,
                 scanInterval: configuration.storageScanInterval
             ),
-            docker: docker, hub: hub, logger: logger
+            docker: docker, hub: hub, coordination: coordination, logger: logger
         )
         let notifier = Notifier(
             targets: configuration.notificationTargets, eventLoopGroup: eventLoopGroup, server: "Nebula Command on \(Hostname.current())",
@@ -77,11 +78,11 @@ public enum NebulaServer {
         )
         let history = HistoryService(
             repository: MetricHistoryRepository(database), host: telemetry, containers: containers, storage: storage,
-            interval: min(configuration.telemetryInterval, .seconds(5)), logger: logger
+            coordination: coordination, interval: min(configuration.telemetryInterval, .seconds(5)), logger: logger
         )
         let alerts = AlertService(
             rules: configuration.alertRules, interval: configuration.telemetryInterval, storage: storage, containers: containers,
-            repository: AlertRepository(database), notifier: notifier, hub: hub, logger: logger
+            repository: AlertRepository(database), notifier: notifier, hub: hub, coordination: coordination, logger: logger
         )
         let webSocketRoutes = WebSocketRoutes(authenticator: authenticator, connections: connections, echoEnabled: configuration.echoEndpoint)
 

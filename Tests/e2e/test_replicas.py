@@ -270,3 +270,99 @@ def test_caddy_in_front_spreads_clients_and_a_killed_replica_s_clients_recover_e
 def _connect(url: str):
     from websockets.sync.client import connect
     return connect(url, open_timeout=10, close_timeout=3, ping_interval=None).__enter__()
+
+
+def _telemetry_offsets(client, seconds: float) -> list[int]:
+    got = collect(client, "telemetry.host", 10_000, timeout=seconds)
+    return offsets(got, "telemetry.host")
+
+
+def test_one_replica_publishes_the_cluster_s_telemetry_and_another_takes_over_when_it_dies(server_factory, redis):
+    import signal
+
+    a = replica(server_factory, redis.url, "a", "--telemetry-interval", "200ms")
+    b = replica(server_factory, redis.url, "b", "--telemetry-interval", "200ms")
+    wait_health(a, True)
+    wait_health(b, True)
+    deadline = time.monotonic() + 10
+    while not redis.cli("GET", "nebula:lease:producers") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    leader = redis.cli("GET", "nebula:lease:producers")
+    assert leader in ("a", "b")
+    follower = b if leader == "a" else a
+    with follower.ws() as watcher:
+        watcher.result("subscribe", channel="telemetry.host")
+        seen = _telemetry_offsets(watcher, 3.0)
+        # One sample per 200 ms for the cluster, not one per replica (≈15 in 3 s, not ≈30).
+        assert 8 <= len(seen) <= 20, seen
+        assert seen == sorted(seen) and len(set(seen)) == len(seen)
+        # Metric history is written once, too: nothing to check per row here, but the alert
+        # evaluator and history writer share the same lease.
+        (a if leader == "a" else b).send_signal(signal.SIGKILL)
+        (a if leader == "a" else b).proc.wait(10)
+        # The lease runs out (3 s) and the survivor takes over: samples resume on its own channel.
+        time.sleep(0.5)
+        watcher.pubs.clear()
+        resumed = _telemetry_offsets(watcher, 6.0)
+        assert len(resumed) >= 5, resumed
+        assert redis.cli("GET", "nebula:lease:producers") == follower.args[follower.args.index("--replica-id") + 1]
+
+
+def test_a_replica_stopping_hands_the_lease_over_at_once(server_factory, redis):
+    a = replica(server_factory, redis.url, "a")
+    wait_health(a, True)
+    deadline = time.monotonic() + 10
+    while redis.cli("GET", "nebula:lease:producers") != "a":
+        assert time.monotonic() < deadline, "a never took the producer lease"
+        time.sleep(0.1)
+    b = replica(server_factory, redis.url, "b")
+    wait_health(b, True)
+    assert redis.cli("GET", "nebula:lease:producers") == "a"
+    a.stop()
+    # Released on SIGTERM, so b does not wait for the lease to expire.
+    deadline = time.monotonic() + 2.5
+    while redis.cli("GET", "nebula:lease:producers") != "b":
+        assert time.monotonic() < deadline, redis.cli("GET", "nebula:lease:producers")
+        time.sleep(0.05)
+
+
+def _outs(pubs) -> list[int]:
+    return [int(line["text"].split()[1]) for p in pubs for line in p["data"].get("lines", []) if line["text"].startswith("out")]
+
+
+def test_a_container_log_is_followed_once_for_the_cluster_and_resumes_without_repeats_after_failover(server_factory, redis, docker_engine):
+    import signal
+    import uuid
+
+    name = f"nebula-e2e-replogs-{uuid.uuid4().hex[:8]}"
+    docker_engine.run(name, "sh", "-c", "i=0; while :; do i=$((i+1)); echo out $i; sleep 0.1; done")
+    try:
+        a = replica(server_factory, redis.url, "a", "--docker-host", docker_engine.host)
+        b = replica(server_factory, redis.url, "b", "--docker-host", docker_engine.host)
+        wait_health(a, True)
+        wait_health(b, True)
+        channel = f"logs.{name}"
+        on_a, on_b = a.ws(), b.ws()
+        on_a.result("subscribe", channel=channel)
+        on_b.result("subscribe", channel=channel)
+        time.sleep(3)
+        seen_a, seen_b = collect(on_a, channel, 10_000, timeout=0.5), collect(on_b, channel, 10_000, timeout=0.5)
+        # Two replicas with watchers, one tail: the same publications on both, every line once.
+        first, second = sorted([offsets(seen_a, channel), offsets(seen_b, channel)], key=len)
+        assert second[: len(first)] == first and first == list(range(1, len(first) + 1)) and len(first) >= 3
+        outs = _outs(seen_a)
+        assert outs == list(range(outs[0], outs[0] + len(outs))) and len(outs) >= 20, outs
+        leader = redis.cli("GET", "nebula:lease:producers")
+        dead, survivor, watcher, earlier = (a, b, on_b, seen_b) if leader == "a" else (b, a, on_a, seen_a)
+        outs = _outs(earlier)
+        dead.send_signal(signal.SIGKILL)
+        dead.proc.wait(10)
+        time.sleep(6)  # the lease runs out (3 s); the survivor resumes after the last line in history
+        later = collect(watcher, channel, 10_000, timeout=1.0)
+        more = _outs(later)
+        assert more, "the survivor never took the tail over"
+        assert more == list(range(outs[-1] + 1, outs[-1] + 1 + len(more))), (outs[-3:], more[:5])
+        on_a.close()
+        on_b.close()
+    finally:
+        docker_engine.docker("rm", "-f", name, check=False)

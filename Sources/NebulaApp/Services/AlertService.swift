@@ -23,11 +23,13 @@ final class AlertService: Service, Sendable {
     let logger: Logger
     private let evaluator = NIOLockedValueBox(AlertEvaluator())
     private let restarts = NIOLockedValueBox(RestartHistory())
+    let coordination: ReplicaCoordination
 
     init(
         rules: [AlertRule], interval: Duration, storage: StorageService, containers: ContainerTelemetryService, repository: AlertRepository,
-        notifier: Notifier, hub: Hub, logger: Logger
+        notifier: Notifier, hub: Hub, coordination: ReplicaCoordination, logger: Logger
     ) {
+        self.coordination = coordination
         self.rules = rules
         self.interval = interval
         self.storage = storage
@@ -39,25 +41,43 @@ final class AlertService: Service, Sendable {
     }
 
     func run() async throws {
-        do {
-            let open = try await repository.firing().map(Self.alert)
-            evaluator.withLockedValue { $0.restore(open) }
-        } catch {
-            logger.error("firing alerts not restored", metadata: ["error": "\(error)"])
-        }
         await withTaskGroup(of: Void.self) { group in
             // Shutdown cancels deliveries in flight and retries waiting for their back-off: the
             // alert itself is stored, and nothing may hold the process past its stop signal.
             group.addTask { try? await cancelWhenGracefulShutdown { await self.notifier.run() } }
             group.addTask {
+                var leading = false
                 while !Task.isCancelledOrShuttingDown {
                     try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
                     if Task.isCancelledOrShuttingDown { break }
+                    // With replicas one evaluates for the cluster: one notification per alert. A
+                    // replica taking over starts from the alerts the previous one left firing.
+                    guard self.coordination.isLeader else {
+                        leading = false
+                        continue
+                    }
+                    if !leading {
+                        leading = true
+                        await self.restoreFiring()
+                    }
                     await self.evaluate()
                 }
                 self.notifier.finish()
             }
             await group.waitForAll()
+        }
+    }
+
+    private func restoreFiring() async {
+        do {
+            let open = try await repository.firing().map(Self.alert)
+            // What this replica knew from an earlier turn is stale: the stored alerts are the truth.
+            evaluator.withLockedValue { evaluator in
+                evaluator = AlertEvaluator()
+                evaluator.restore(open)
+            }
+        } catch {
+            logger.error("firing alerts not restored", metadata: ["error": "\(error)"])
         }
     }
 

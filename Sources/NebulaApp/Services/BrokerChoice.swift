@@ -3,10 +3,13 @@ import NIOCore
 import Realtime
 import ServiceLifecycle
 
-/// The broker the configuration asks for — Redis with `--redis-url`, in-process otherwise — and the
-/// services that keep it running. Listed first in the service group, so it stops last.
+/// The broker the configuration asks for — Redis with `--redis-url`, in-process otherwise — the
+/// replica coordination that goes with it, and the services that keep them running. Listed first in
+/// the service group, so they stop last.
 struct BrokerChoice {
     let broker: any Broker
+    /// Who runs the once-per-cluster producers (always this process without Redis).
+    let coordination: ReplicaCoordination
     let services: [ServiceGroupConfiguration.ServiceConfiguration]
 
     init(_ configuration: ServerConfiguration, registry: ChannelRegistry, group: any EventLoopGroup, logger: Logger) {
@@ -18,10 +21,15 @@ struct BrokerChoice {
             brokerLogger[metadataKey: "replica"] = "\(configuration.replicaID)"
             let redis = RedisBroker(url: url, replicaID: configuration.replicaID, registry: registry, options: options, group: group, logger: brokerLogger)
             broker = redis
-            services = [.init(service: redis)]
+            coordination = ReplicaCoordination(
+                redis: url, replicaID: configuration.replicaID, leaseTTL: max(.seconds(3), configuration.redisProbeInterval * 6), group: group,
+                logger: brokerLogger
+            )
+            services = [.init(service: redis), .init(service: coordination)]
         } else {
             let local = InProcessBroker()
             broker = local
+            coordination = ReplicaCoordination(logger: logger)
             services = [.init(service: BrokerMaintenance(broker: local, registry: registry, interval: .seconds(60)))]
         }
     }

@@ -18,6 +18,7 @@ final class ContainerTelemetryService: Service, Sendable {
     let collector: ContainerCollector
     let client: DockerClient
     let hub: Hub
+    let coordination: ReplicaCoordination
     let interval: Duration
     let logger: Logger
     private let latest = NIOLockedValueBox<ContainerSnapshot?>(nil)
@@ -29,7 +30,8 @@ final class ContainerTelemetryService: Service, Sendable {
         return encoder
     }()
 
-    init(client: DockerClient, cgroups: CgroupStatsReader?, hub: Hub, interval: Duration, logger: Logger) {
+    init(client: DockerClient, cgroups: CgroupStatsReader?, hub: Hub, coordination: ReplicaCoordination, interval: Duration, logger: Logger) {
+        self.coordination = coordination
         self.client = client
         self.collector = ContainerCollector(client: client, cgroups: cgroups)
         self.hub = hub
@@ -120,6 +122,8 @@ final class ContainerTelemetryService: Service, Sendable {
             snapshot = fresh
         }
         latest.withLockedValue { $0 = snapshot }
+        // With replicas, one publishes for the cluster; every replica keeps its snapshot for the API.
+        guard coordination.isLeader else { return }
         do {
             try await hub.publish(try JSONParser.parse(Array(try encoder.encode(snapshot))), to: Self.summaryChannel, by: .server)
             for container in snapshot.containers {

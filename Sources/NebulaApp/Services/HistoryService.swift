@@ -13,8 +13,10 @@ final class HistoryService: Service, Sendable {
     let storage: StorageService
     let interval: Duration
     let logger: Logger
+    let coordination: ReplicaCoordination
 
-    init(repository: MetricHistoryRepository, host: HostTelemetryService, containers: ContainerTelemetryService, storage: StorageService, interval: Duration, logger: Logger) {
+    init(repository: MetricHistoryRepository, host: HostTelemetryService, containers: ContainerTelemetryService, storage: StorageService, coordination: ReplicaCoordination, interval: Duration, logger: Logger) {
+        self.coordination = coordination
         self.repository = repository
         self.host = host
         self.containers = containers
@@ -29,6 +31,8 @@ final class HistoryService: Service, Sendable {
         var lastPrune = ContinuousClock.now - .seconds(3600)
         while !Task.isCancelledOrShuttingDown {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: self.interval) }
+            // One replica writes the shared history; the others would only duplicate its rows.
+            guard coordination.isLeader else { continue }
             if let (snapshot, at) = host.latest, at != lastHost {
                 lastHost = at
                 await record(Self.samples(host: snapshot, filesystems: storage.snapshot.filesystems), at: at)

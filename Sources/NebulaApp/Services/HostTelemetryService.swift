@@ -16,6 +16,7 @@ final class HostTelemetryService: Service, Sendable {
     static let channel = "telemetry.host"
 
     let hub: Hub
+    let coordination: ReplicaCoordination
     let interval: Duration
     let logger: Logger
     private let status = NIOLockedValueBox(Status())
@@ -24,8 +25,9 @@ final class HostTelemetryService: Service, Sendable {
     /// The newest sample and when it was taken (Unix ms), for history.
     var latest: (snapshot: HostSnapshot, at: Int64)? { latestSnapshot.withLockedValue { $0 } }
 
-    init(hub: Hub, interval: Duration, logger: Logger) {
+    init(hub: Hub, coordination: ReplicaCoordination, interval: Duration, logger: Logger) {
         self.hub = hub
+        self.coordination = coordination
         self.interval = interval
         self.logger = logger
     }
@@ -64,6 +66,8 @@ final class HostTelemetryService: Service, Sendable {
             logger.warning("host telemetry sample failed", metadata: ["error": "\(error)"])
             return
         }
+        // With replicas, one publishes for the cluster; the others keep sampling for /healthz.
+        guard coordination.isLeader else { return }
         // A publication the broker refused (Redis away) is the broker's health, reported there;
         // sampling goes on and the next sample is published when it is back.
         do {

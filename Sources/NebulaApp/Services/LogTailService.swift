@@ -6,9 +6,11 @@ import Realtime
 import ServiceLifecycle
 
 /// Live container logs on `logs.<container>` (id or name). A container's log is followed only while
-/// someone on this server is subscribed: the first subscriber starts the tail (the last lines, then
-/// new ones), the last one leaving stops it. Following again later resumes after the last line
-/// published, so the channel's history never repeats a line.
+/// someone is subscribed: the first subscriber starts the tail (the last lines, then new ones), the
+/// last one leaving stops it. Following again later resumes after the last line published (found in
+/// the channel's history), so the history never repeats a line. With replicas, the leading replica
+/// follows every log that has subscribers anywhere in the cluster, and the others follow none: one
+/// tail per container, whichever replica its watchers are on.
 final class LogTailService: Service, Sendable {
     static let prefix = "logs."
     /// Lines published when a tail starts fresh.
@@ -16,22 +18,36 @@ final class LogTailService: Service, Sendable {
 
     let client: DockerClient
     let hub: Hub
+    let coordination: ReplicaCoordination
     let logger: Logger
     private let tails = NIOLockedValueBox([String: Task<Void, Never>]())
+    /// Channels with subscribers on this replica.
+    private let localInterest = NIOLockedValueBox(Set<String>())
     /// Per channel, the engine time of the newest line published.
     private let resumeAfter = NIOLockedValueBox([String: LogTimestamp]())
 
-    init(client: DockerClient, hub: Hub, logger: Logger) {
+    init(client: DockerClient, hub: Hub, coordination: ReplicaCoordination, logger: Logger) {
         self.client = client
         self.hub = hub
+        self.coordination = coordination
         self.logger = logger
         hub.observeInterest(prefix: Self.prefix) { [weak self] channel, interested in
-            if interested { self?.start(channel) } else { self?.stop(channel) }
+            guard let self else { return }
+            self.localInterest.withLockedValue { if interested { $0.insert(channel) } else { $0.remove(channel) } }
+            guard !coordination.isClustered else { return }
+            if interested { self.start(channel) } else { self.stop(channel) }
         }
     }
 
     func run() async throws {
-        try? await gracefulShutdown()
+        if coordination.isClustered {
+            while !Task.isCancelledOrShuttingDown {
+                await followClusterInterest()
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .milliseconds(500)) }
+            }
+        } else {
+            try? await gracefulShutdown()
+        }
         let running = tails.withLockedValue { tails in
             defer { tails.removeAll() }
             return Array(tails.values)
@@ -41,6 +57,19 @@ final class LogTailService: Service, Sendable {
 
     /// How many tails run now (the tests watch this through `/metrics`-free means: the channel).
     var activeCount: Int { tails.withLockedValue { $0.count } }
+
+    /// The leader follows the logs watched on any replica (Redis knows which pub/sub channels have
+    /// subscribers); a replica that is not the leader follows none.
+    private func followClusterInterest() async {
+        var wanted = Set<String>()
+        if coordination.isLeader {
+            guard let watched = await coordination.channelsWatched(prefix: Self.prefix) else { return }
+            wanted = watched.union(localInterest.withLockedValue { $0 })
+        }
+        let running = Set(tails.withLockedValue { $0.keys })
+        for channel in wanted.subtracting(running) { start(channel) }
+        for channel in running.subtracting(wanted) { stop(channel) }
+    }
 
     private func start(_ channel: String) {
         tails.withLockedValue { tails in
@@ -59,6 +88,9 @@ final class LogTailService: Service, Sendable {
         while !Task.isCancelled {
             do {
                 let details = try await client.details(container)
+                if resumeAfter.withLockedValue({ $0[channel] }) == nil, let last = await lastPublishedLine(channel) {
+                    resumeAfter.withLockedValue { $0[channel] = last }
+                }
                 let since = resumeAfter.withLockedValue { $0[channel] }
                 let stream = client.logs(
                     container, tail: since == nil ? Self.initialLines : nil, follow: true, tty: details.tty, timestamps: true,
@@ -79,6 +111,21 @@ final class LogTailService: Service, Sendable {
             }
             try? await Task.sleep(for: backoff.next())
         }
+    }
+
+    /// The time of the newest line still in the channel's history (published by this replica or,
+    /// with replicas, by the one that followed the log before).
+    private func lastPublishedLine(_ channel: String) async -> LogTimestamp? {
+        guard let recovery = try? await hub.history(of: channel, limit: 1, for: .server), let newest = recovery.publications.last,
+            case .object(let fields)? = try? JSONParser.parse(newest.data),
+            case .array(let lines)? = fields.first(where: { $0.0 == "lines" })?.1
+        else { return nil }
+        for line in lines.reversed() {
+            if case .object(let members) = line, case .string(let ts)? = members.first(where: { $0.0 == "ts" })?.1, let stamp = LogTimestamp(ts) {
+                return stamp
+            }
+        }
+        return nil
     }
 
     private func publish(_ batch: [LogLine], to channel: String) async throws {

@@ -21,6 +21,7 @@ final class StorageService: Service, Sendable {
     let configuration: Configuration
     let docker: DockerClient
     let hub: Hub
+    let coordination: ReplicaCoordination
     let logger: Logger
     private let state: NIOLockedValueBox<StorageSnapshot>
     private let encoder: JSONEncoder = {
@@ -29,7 +30,8 @@ final class StorageService: Service, Sendable {
         return encoder
     }()
 
-    init(configuration: Configuration, docker: DockerClient, hub: Hub, logger: Logger) {
+    init(configuration: Configuration, docker: DockerClient, hub: Hub, coordination: ReplicaCoordination, logger: Logger) {
+        self.coordination = coordination
         self.configuration = configuration
         self.docker = docker
         self.hub = hub
@@ -110,6 +112,7 @@ final class StorageService: Service, Sendable {
             snapshot.updatedAt = Int64(Date().timeIntervalSince1970 * 1000)
             return snapshot
         }
+        guard coordination.isLeader else { return }
         do {
             try await hub.publish(try JSONParser.parse(Array(try encoder.encode(snapshot))), to: Self.channel, by: .server)
         } catch {
