@@ -366,3 +366,23 @@ def test_a_container_log_is_followed_once_for_the_cluster_and_resumes_without_re
         on_b.close()
     finally:
         docker_engine.docker("rm", "-f", name, check=False)
+
+
+@pytest.mark.parametrize("attempt", range(3))
+def test_replicas_starting_together_on_a_fresh_database_both_come_up(server_factory, redis, postgres, attempt):
+    url = postgres.create_database(f"together_{attempt}_{int(time.time() * 1000) % 100000}")
+    import base64
+    import os as _os
+
+    # Replicas sharing a database share the key sealing its secrets (docs/configuration.md).
+    shared = {"NEBULA_SECRET_KEY": base64.b64encode(_os.urandom(32)).decode()}
+    servers = [server_factory(["--redis-url", redis.url, "--replica-id", name, "--database-url", url], env=shared, start=False)
+               for name in "abc"]
+    for s in servers:
+        s.start(wait=False)  # all at once: their schema migrations race
+    for s in servers:
+        s.wait_ready(30)
+    for s in servers:
+        assert s.alive(), s.stderr[-2000:]
+        assert s.http("GET", "/healthz", key=None).json()["components"]["store"]["status"] == "ok"
+    assert postgres.query(url.rsplit("/", 1)[1], "SELECT count(*) FROM schema_migrations") != "0"

@@ -16,26 +16,35 @@ public struct Migrator: Sendable {
 
     public var latestVersion: Int { migrations.last?.version ?? 0 }
 
-    /// Applies what is pending; returns the versions applied now.
+    /// Key of the PostgreSQL advisory lock that serializes migrations across replicas.
+    static let lockKey: Int64 = 0x6e65_6275_6c61  // "nebula"
+
+    /// Applies what is pending; returns the versions applied now. Replicas starting together on
+    /// one PostgreSQL database take turns: the first migrates under an advisory lock, the others
+    /// wait for it, then find nothing to do.
     @discardableResult
     public func migrate(_ database: any Database) async throws(StoreError) -> [Int] {
-        try await database.execute("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version BIGINT PRIMARY KEY,
-                name TEXT NOT NULL,
-                applied_at BIGINT NOT NULL
-            )
-            """)
-        let applied = Set(try await database.query("SELECT version FROM schema_migrations").compactMap { $0["version"].int64 }.map(Int.init))
-        if let newest = applied.max(), newest > latestVersion {
-            throw .schemaTooNew(databaseVersion: newest, knownVersion: latestVersion)
-        }
-        let pending = migrations.filter { !applied.contains($0.version) }
-        guard !pending.isEmpty else { return [] }
         let types = SchemaTypes(dialect: database.dialect)
+        let migrations = self.migrations
+        let latestVersion = self.latestVersion
         let logger = self.logger
         do {
-            try await database.transaction { executor in
+            return try await database.transaction { executor in
+                if executor.dialect == .postgres {
+                    try await executor.query("SELECT pg_advisory_xact_lock(\(bind: Self.lockKey))")
+                }
+                try await executor.execute("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version BIGINT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        applied_at BIGINT NOT NULL
+                    )
+                    """)
+                let applied = Set(try await executor.query("SELECT version FROM schema_migrations").compactMap { $0["version"].int64 }.map(Int.init))
+                if let newest = applied.max(), newest > latestVersion {
+                    throw StoreError.schemaTooNew(databaseVersion: newest, knownVersion: latestVersion)
+                }
+                let pending = migrations.filter { !applied.contains($0.version) }
                 for migration in pending {
                     do {
                         for statement in migration.statements(types) {
@@ -50,13 +59,13 @@ public struct Migrator: Sendable {
                     }
                     logger.info("migration applied", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
                 }
+                return pending.map(\.version)
             }
         } catch let error as StoreError {
             throw error
         } catch {
-            throw .migrationFailed(version: pending[0].version, name: pending[0].name, reason: "\(error)")
+            throw .migrationFailed(version: 0, name: "schema_migrations", reason: "\(error)")
         }
-        return pending.map(\.version)
     }
 }
 
