@@ -48,15 +48,19 @@ public struct RedisChannelLog: Sendable {
         return String(key.dropFirst("nebula:{".count).dropLast("}:meta".count))
     }
 
+    /// How long a channel nobody publishes to keeps its position and history: channels of
+    /// containers long gone do not pile up in Redis forever.
+    public static let idleChannelSeconds = 30 * 86_400
+
     /// KEYS: meta, log. ARGV: data, history size, history age in ms (0: none), a fresh epoch in case
-    /// the channel has none, the pub/sub channel. Answers {epoch, offset}.
+    /// the channel has none, the pub/sub channel, seconds an idle channel is kept. Answers {epoch, offset}.
     static let publishScript = RedisScript("""
         local epoch = redis.call('HGET', KEYS[1], 'epoch')
         if not epoch then
           epoch = ARGV[4]
           redis.call('HSET', KEYS[1], 'epoch', epoch)
         end
-        redis.call('PERSIST', KEYS[1])
+        redis.call('EXPIRE', KEYS[1], ARGV[6])
         local offset = redis.call('HINCRBY', KEYS[1], 'offset', 1)
         local size = tonumber(ARGV[2])
         if size > 0 then
@@ -67,6 +71,8 @@ public struct RedisChannelLog: Sendable {
             local cutoff = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) - age
             redis.call('XTRIM', KEYS[2], 'MINID', cutoff)
             redis.call('PEXPIRE', KEYS[2], age)
+          else
+            redis.call('EXPIRE', KEYS[2], ARGV[6])
           end
         end
         redis.call('PUBLISH', ARGV[5], epoch .. '\\n' .. offset .. '\\n' .. ARGV[1])
@@ -121,7 +127,7 @@ public struct RedisChannelLog: Sendable {
     ) async throws(RedisError) -> (epoch: String, offset: UInt64) {
         let arguments = [
             data, Array("\(max(0, historySize))".utf8), Array("\(Self.milliseconds(historyAge))".utf8), Array(newEpoch.utf8),
-            Array(Self.pubSubChannel(channel).utf8),
+            Array(Self.pubSubChannel(channel).utf8), Array("\(Self.idleChannelSeconds)".utf8),
         ]
         let reply = try await Self.publishScript.evaluate(on: sender, keys: [Self.metaKey(channel), Self.logKey(channel)], arguments: arguments)
         guard case .array(let parts) = reply, parts.count == 2, let epoch = parts[0].string, case .integer(let offset) = parts[1] else {

@@ -62,7 +62,7 @@ public final class RedisClient: RedisCommandSender, Sendable {
                 }
                 state.withLockedValue {
                     $0.connection = nil
-                    $0.lastError = "connection lost"
+                    $0.lastError = "connection lost: \(connection.closedBecause ?? "closed")"
                 }
                 if !Task.isCancelled { logger.warning("redis connection lost", metadata: ["redis": "\(url)"]) }
             } catch {

@@ -10,6 +10,12 @@ final class RedisCommandHandler: ChannelDuplexHandler, RedisConnectionLoss {
 
     private var waiting = CircularBuffer<(name: String, promise: EventLoopPromise<RESPValue>)>()
     private var closedReason: String?
+    /// Told why the connection ended (a TLS handshake refused, a reset), once.
+    private let closed: @Sendable (String) -> Void
+
+    init(closed: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.closed = closed
+    }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let (command, reply) = unwrapOutboundIn(data)
@@ -38,7 +44,10 @@ final class RedisCommandHandler: ChannelDuplexHandler, RedisConnectionLoss {
     }
 
     func failAll(_ reason: String) {
-        if closedReason == nil { closedReason = reason }
+        if closedReason == nil {
+            closedReason = reason
+            closed(reason)
+        }
         while let (_, promise) = waiting.popFirst() {
             promise.fail(RedisError.connectionClosed(reason))
         }

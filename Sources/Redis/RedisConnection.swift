@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
@@ -7,11 +8,16 @@ import NIOPosix
 public final class RedisConnection: Sendable {
     public let url: RedisURL
     private let channel: any Channel
+    private let closeReason: NIOLockedValueBox<String?>
 
-    private init(url: RedisURL, channel: any Channel) {
+    private init(url: RedisURL, channel: any Channel, closeReason: NIOLockedValueBox<String?>) {
         self.url = url
         self.channel = channel
+        self.closeReason = closeReason
     }
+
+    /// Why the connection ended, once it has.
+    public var closedBecause: String? { closeReason.withLockedValue { $0 } }
 
     public var host: String { url.host }
     public var port: Int { url.port }
@@ -24,9 +30,15 @@ public final class RedisConnection: Sendable {
 
     /// Connects, authenticates when the URL has credentials, and selects the database.
     public static func connect(_ url: RedisURL, on group: any EventLoopGroup, timeout: TimeAmount = .seconds(5)) async throws(RedisError) -> RedisConnection {
-        let channel = try await RedisSocket.open(url, on: group, timeout: timeout) { RedisCommandHandler() }
-        let connection = RedisConnection(url: url, channel: channel)
+        let reason = NIOLockedValueBox<String?>(nil)
+        let channel = try await RedisSocket.open(url, on: group, timeout: timeout) {
+            RedisCommandHandler(closed: { text in reason.withLockedValue { $0 = $0 ?? text } })
+        }
+        let connection = RedisConnection(url: url, channel: channel, closeReason: reason)
         do {
+            // Over TLS the handshake follows the TCP connect: a PING makes its failure (an untrusted
+            // certificate) this call's error, not a connection that drops later for no stated reason.
+            if url.tls { _ = try await connection.send(RESPCommand("PING"), timeout: timeout) }
             if let auth = RedisSocket.authentication(for: url) { _ = try await connection.send(auth, timeout: timeout) }
             if url.database != 0 { _ = try await connection.send(RESPCommand("SELECT", "\(url.database)"), timeout: timeout) }
         } catch {
@@ -48,7 +60,10 @@ public final class RedisConnection: Sendable {
         // A write that never reaches the handler (the channel is already closed) must still
         // answer; a reply promise completed twice keeps its first result.
         let written = channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { promise.fail(RedisError.connectionClosed("\($0)")) }
+        let closeReason = self.closeReason
+        written.futureResult.whenFailure { error in
+            promise.fail(RedisError.connectionClosed(closeReason.withLockedValue { $0 } ?? "\(error)"))
+        }
         if let timeout {
             let expiry = channel.eventLoop.scheduleTask(in: timeout) {
                 promise.fail(RedisError.timedOut(command: command.name, after: "\(timeout.nanoseconds / 1_000_000) ms"))

@@ -37,6 +37,21 @@ struct RedisChannelLogTests {
         #expect(try await log.append(channel: "app.new", data: [1], historySize: 10, historyAge: nil, newEpoch: "n2") == ("n1", 1))
     }
 
+    @Test("a channel nobody publishes to expires: 30 days after its last publication, a day after a read")
+    func idleChannelsExpire() async throws {
+        let redis = try LocalRedis()
+        defer { redis.stop() }
+        let connection = try await Self.connect(redis)
+        let log = RedisChannelLog(connection: connection)
+        _ = try await log.read(channel: "app.read-only", after: nil, epoch: nil, newEpoch: "r")
+        #expect(try await connection.send(RESPCommand("TTL", "nebula:{app.read-only}:meta")) == .integer(Int64(RedisChannelLog.unpublishedChannelSeconds)))
+        _ = try await log.append(channel: "app.read-only", data: [1], historySize: 10, historyAge: nil, newEpoch: "e")
+        for key in ["nebula:{app.read-only}:meta", "nebula:{app.read-only}:log"] {
+            guard case .integer(let ttl) = try await connection.send(RESPCommand("TTL", key)) else { Issue.record("no TTL on \(key)"); continue }
+            #expect(ttl > Int64(RedisChannelLog.unpublishedChannelSeconds) && ttl <= Int64(RedisChannelLog.idleChannelSeconds), "\(key)")
+        }
+    }
+
     @Test("publishing goes by script digest; a server that forgot the script (restart, SCRIPT FLUSH) gets it again")
     func scriptDigest() async throws {
         let redis = try LocalRedis()

@@ -20,8 +20,9 @@ class RedisServer:
     def __init__(self, port: int | None = None, extra_args=()):
         self.port = port or free_port()
         self.dir = tempfile.mkdtemp(prefix="nebula-e2e-redis-")
-        self.extra_args = list(extra_args)
+        self.extra_args = [str(a) for a in extra_args]
         self.proc: subprocess.Popen | None = None
+        self.password: str | None = None
 
     @property
     def url(self) -> str:
@@ -45,9 +46,14 @@ class RedisServer:
         raise RuntimeError(f"redis-server did not start on {self.port}")
 
     def cli(self, *args, timeout: float = 10.0) -> str:
-        out = subprocess.run(["redis-cli", "-p", str(self.port), *map(str, args)], capture_output=True, text=True,
+        auth = ["--no-auth-warning", "-a", self.password] if self.password and "-a" not in args else []
+        out = subprocess.run(["redis-cli", "-p", str(self.port), *auth, *map(str, args)], capture_output=True, text=True,
                              timeout=timeout, check=True)
         return out.stdout.strip()
+
+    def start_with_password(self, password: str) -> "RedisServer":
+        self.password = password
+        return self.start()
 
     def kill(self):
         """SIGKILL: everything in memory is gone (no persistence)."""

@@ -61,8 +61,9 @@ def test_containers_are_listed_with_plausible_usage(server_factory, docker_engin
         assert "result" in sub, sub
 
         def settled(snapshot):
-            b = _container(snapshot, busy)
-            return b is not None and b["cpu_percent"] is not None and _container(snapshot, idle) is not None
+            # Both need two samples for a CPU share (the idle one starts a moment later).
+            b, i = _container(snapshot, busy), _container(snapshot, idle)
+            return b is not None and b["cpu_percent"] is not None and i is not None and i["cpu_percent"] is not None
 
         snapshot = _until(c, settled, timeout=15)
         # A few more samples so the busy loop's CPU share is steady.

@@ -5,12 +5,13 @@ Redis faults (restart, pause, a silent subscription) lose nothing that history s
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 
 import pytest
 
-from e2e_lib import API_KEY, Client
+from e2e_lib import API_KEY, Client, free_port
 from redis_server import FreezingProxy, Monitor, RedisServer
 from replicas_lib import Caddy, collect, offsets, publish, replica, wait_health
 
@@ -122,10 +123,14 @@ def test_redis_restart_with_persistence_loses_nothing(server_factory, tmp_path):
     try:
         a, b = replica(server_factory, redis.url, "a"), replica(server_factory, redis.url, "b")
         watcher = a.ws()
-        watcher.result("subscribe", channel="app.restart")
+        start = watcher.result("subscribe", channel="app.restart")
+        mover = a.ws()
+        mover.result("subscribe", channel="app.restart")
         with b.ws() as publisher:
             for i in range(1, 26):
                 publish(publisher, "app.restart", i)
+            assert offsets(collect(mover, "app.restart", 25), "app.restart") == list(range(1, 26))
+            mover.close()  # this client goes away during the outage and comes back elsewhere
             redis.kill()
             wait_health(a, False)
             wait_health(b, False)
@@ -138,6 +143,9 @@ def test_redis_restart_with_persistence_loses_nothing(server_factory, tmp_path):
                 publish(publisher, "app.restart", i)
         got = collect(watcher, "app.restart", 50)
         assert offsets(got, "app.restart") == list(range(1, 51)), "a subscriber that stayed connected got everything once, in order"
+        with b.ws() as returning:
+            result = returning.result("subscribe", channel="app.restart", since={"epoch": start["epoch"], "offset": 25})
+            assert result["recovered"] is True and [p["offset"] for p in result["publications"]] == list(range(26, 51))
         wait_health(a, True)
         watcher.close()
     finally:
@@ -386,3 +394,54 @@ def test_replicas_starting_together_on_a_fresh_database_both_come_up(server_fact
         assert s.alive(), s.stderr[-2000:]
         assert s.http("GET", "/healthz", key=None).json()["components"]["store"]["status"] == "ok"
     assert postgres.query(url.rsplit("/", 1)[1], "SELECT count(*) FROM schema_migrations") != "0"
+
+
+def test_redis_with_a_password_and_a_wrong_password(server_factory):
+    redis = RedisServer(extra_args=["--requirepass", "hunter2-redis"]).start_with_password("hunter2-redis")
+    try:
+        good = replica(server_factory, f"redis://:hunter2-redis@127.0.0.1:{redis.port}/2", "good")
+        body = wait_health(good, True)
+        assert "hunter2" not in json.dumps(body) and "hunter2" not in good.stderr
+        with good.ws() as client:
+            client.result("subscribe", channel="app.auth")
+            assert publish(client, "app.auth", 1)["result"]["offset"] == 1
+            assert offsets(collect(client, "app.auth", 1), "app.auth") == [1]
+        # Database 2 holds the channel, not database 0.
+        assert redis.cli("-a", "hunter2-redis", "-n", "2", "EXISTS", "nebula:{app.auth}:meta").endswith("1")
+        bad = replica(server_factory, f"redis://:wrong@127.0.0.1:{redis.port}/0", "bad")
+        body = wait_health(bad, False)
+        error = body["components"]["broker"]["error"]
+        assert "WRONGPASS" in error or "invalid" in error.lower(), error
+        assert "wrong@" not in json.dumps(body)
+    finally:
+        redis.stop()
+
+
+def test_rediss_tls_with_a_private_ca(server_factory, tmp_path):
+    import subprocess
+
+    ca_key, ca, key, cert = (tmp_path / n for n in ("ca.key", "ca.pem", "redis.key", "redis.pem"))
+    run = lambda *a: subprocess.run(list(map(str, a)), check=True, capture_output=True)
+    run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=nebula-test-ca", "-keyout", ca_key, "-out", ca)
+    run("openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", key, "-out", tmp_path / "redis.csr")
+    (tmp_path / "ext").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    run("openssl", "x509", "-req", "-in", tmp_path / "redis.csr", "-CA", ca, "-CAkey", ca_key, "-CAcreateserial", "-days", "2",
+        "-extfile", tmp_path / "ext", "-out", cert)
+    tls_port = free_port()
+    redis = RedisServer(extra_args=["--tls-port", str(tls_port), "--tls-cert-file", cert, "--tls-key-file", key,
+                                    "--tls-ca-cert-file", ca, "--tls-auth-clients", "no"]).start()
+    try:
+        a = replica(server_factory, f"rediss://localhost:{tls_port}/0?ca={ca}", "tls-a")
+        b = replica(server_factory, redis.url, "plain-b")  # same server, plain port: one shared state
+        assert wait_health(a, True)["components"]["broker"]["redis"] == f"rediss://localhost:{tls_port}/0"
+        with a.ws() as watcher, b.ws() as publisher:
+            watcher.result("subscribe", channel="app.tls")
+            for i in range(1, 6):
+                publish(publisher, "app.tls", i)
+            assert offsets(collect(watcher, "app.tls", 5), "app.tls") == [1, 2, 3, 4, 5]
+        # Without the CA the certificate is not trusted: no connection, and /healthz says why.
+        untrusting = replica(server_factory, f"rediss://localhost:{tls_port}/0", "tls-untrusting")
+        error = wait_health(untrusting, False)["components"]["broker"]["error"]
+        assert "certificate" in error.lower() or "tls" in error.lower() or "handshake" in error.lower(), error
+    finally:
+        redis.stop()

@@ -98,7 +98,7 @@ final class LogTailService: Service, Sendable {
                 )
                 for try await batch in stream {
                     backoff.reset()
-                    try await publish(batch, to: channel)
+                    try await publish(batch, to: channel, after: since)
                 }
                 // The engine ends a follow when the container stops; wait for it to run again.
             } catch DockerError.notFound {
@@ -120,23 +120,23 @@ final class LogTailService: Service, Sendable {
             case .object(let fields)? = try? JSONParser.parse(newest.data),
             case .array(let lines)? = fields.first(where: { $0.0 == "lines" })?.1
         else { return nil }
-        for line in lines.reversed() {
-            if case .object(let members) = line, case .string(let ts)? = members.first(where: { $0.0 == "ts" })?.1, let stamp = LogTimestamp(ts) {
-                return stamp
-            }
-        }
-        return nil
+        return lines.compactMap { line -> LogTimestamp? in
+            guard case .object(let members) = line, case .string(let ts)? = members.first(where: { $0.0 == "ts" })?.1 else { return nil }
+            return LogTimestamp(ts)
+        }.max()
     }
 
-    private func publish(_ batch: [LogLine], to channel: String) async throws {
-        let last = resumeAfter.withLockedValue { $0[channel] }
+    /// `resumedAfter`: where this follow started. Resuming with `since` has one-second resolution on
+    /// some engines, so lines up to that point were published before and are dropped. Later lines
+    /// all pass, whatever their order: stdout and stderr lines are stamped by separate readers in
+    /// the engine, so their timestamps may interleave out of order by microseconds.
+    private func publish(_ batch: [LogLine], to channel: String, after resumedAfter: LogTimestamp?) async throws {
         var lines: [JSONValue] = []
-        var newest = last
+        var newest = resumeAfter.withLockedValue { $0[channel] }
         for line in batch {
             let (timestamp, text) = LogTimestamp.split(line.text)
-            // Resuming with `since` has one-second resolution on some engines: drop what was sent.
-            if let timestamp, let last, timestamp <= last { continue }
-            if let timestamp { newest = timestamp }
+            if let timestamp, let resumedAfter, timestamp <= resumedAfter { continue }
+            if let timestamp, newest.map({ timestamp > $0 }) ?? true { newest = timestamp }
             lines.append(.object([
                 ("ts", timestamp.map { .string($0.text) } ?? .null), ("stream", .string(line.stream.rawValue)), ("text", .string(text)),
             ]))
