@@ -74,10 +74,21 @@ SPREAD=(--subscriber-url "ws://127.0.0.1:$PORT_B/ws")
 [[ "${REPLICAS:-2}" == 1 ]] && SPREAD=()
 stats >"$WORK/before"
 echo "== $SUBSCRIBERS subscribers over 2 replicas, $RATE/s for $DURATION s (+$WARMUP s warmup)" >&2
+# PUBLISHERS=N > 1: N-1 more load generators, each with its own channel, publisher and share of the
+# subscribers, run alongside (aggregate publications/s through Redis from several connections).
+EXTRA=()
+for k in $(seq 2 "${PUBLISHERS:-1}"); do
+    timeout 900 taskset -c "$CORES_CLIENT" "$LOAD" broadcast --url "ws://127.0.0.1:$PORT_A/ws" "${SPREAD[@]}" --token "$KEY" \
+        --server-pid "$PID_A" --label "$LABEL" --subscribers "$SUBSCRIBERS" --rate "$RATE" --duration "$DURATION" \
+        --warmup "$WARMUP" --payload-bytes "$PAYLOAD_BYTES" --channel "app.bench$k" --json-out "$WORK/extra$k.json" \
+        >"$WORK/extra$k.log" 2>&1 &
+    EXTRA+=("$!")
+done
 timeout 900 taskset -c "$CORES_CLIENT" "$LOAD" broadcast --url "ws://127.0.0.1:$PORT_A/ws" \
     "${SPREAD[@]}" --token "$KEY" --server-pid "$PID_A" --extra-pid "$PID_B" \
     --extra-pid "$REDIS_PID" --label "$LABEL" --subscribers "$SUBSCRIBERS" --rate "$RATE" --duration "$DURATION" \
     --warmup "$WARMUP" --payload-bytes "$PAYLOAD_BYTES" --ramp-per-sec "$RAMP_PER_SEC" --threads "${CLIENT_THREADS:-1}" --json-out "$WORK/result.json"
+for pid in "${EXTRA[@]}"; do wait "$pid" || true; done
 stats >"$WORK/after"
 
 # Redis commands per publication: every command the replicas sent during the run, over the publications.
@@ -97,6 +108,16 @@ reads = delta.get("cmdstat_hsetnx", 0)
 result["redis_commands"] = delta
 result["redis_publications"] = publications
 result["redis_round_trips_per_publication"] = round((scripts - reads) / max(1, publications), 4)
+import glob
+extras = [json.loads(open(f).read().strip().splitlines()[-1]) for f in sorted(glob.glob(f"{work}/extra*.json"))]
+if extras:
+    everyone = [result] + extras
+    seconds = result["params"]["duration_s"] + result["params"]["warmup_s"]
+    result["publishers"] = len(everyone)
+    result["all_publications_acked"] = sum(r["results"]["publications_acked"] for r in everyone)
+    result["all_publications_sent"] = sum(r["results"]["publications_sent"] for r in everyone)
+    result["acked_per_s"] = round(result["all_publications_acked"] / seconds, 1)
+    print(f"{len(everyone)} publishers: {result['all_publications_acked']} of {result['all_publications_sent']} acknowledged, {result['acked_per_s']}/s")
 result["scenario"] = "replicas-broadcast"
 with open(out, "a") as f:
     f.write(json.dumps(result) + "\n")
