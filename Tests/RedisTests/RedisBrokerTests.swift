@@ -76,6 +76,24 @@ struct RedisBrokerTests {
         #expect(await a.broker.channels()["app.x"] == StreamPosition(epoch: epoch, offset: 50))
     }
 
+    @Test("latest-value channels hand the newest publication to a fresh or a failed recovery")
+    func latestValue() async throws {
+        let redis = try LocalRedis()
+        defer { redis.stop() }
+        let a = try await Self.start(redis, replica: "a")
+        defer { a.stop() }
+        let latest = ChannelPolicy(delivery: .latest, historySize: 1, historyTTL: nil, subscribe: .read, publish: .server)
+        let empty = try await a.broker.recover(channel: "telemetry.host", policy: latest, since: nil)
+        #expect(empty.latest == nil && empty.position.offset == 0)
+        for i in 1...3 { _ = try await a.broker.publish(channel: "telemetry.host", data: Array("\(i)".utf8), policy: latest) }
+        let fresh = try await a.broker.recover(channel: "telemetry.host", policy: latest, since: nil)
+        #expect(fresh.latest?.offset == 3 && fresh.latest?.data == Array("3".utf8) && fresh.publications.isEmpty && fresh.recovered == nil)
+        let behind = try await a.broker.recover(channel: "telemetry.host", policy: latest, since: StreamPosition(epoch: fresh.position.epoch, offset: 1))
+        #expect(behind.recovered == false && behind.latest?.offset == 3)
+        let current = try await a.broker.recover(channel: "telemetry.host", policy: latest, since: fresh.position)
+        #expect(current.recovered == true && current.publications.isEmpty && current.latest?.offset == 3)
+    }
+
     @Test("interest maps to Redis subscriptions; a channel nobody listens to is not subscribed")
     func interest() async throws {
         let redis = try LocalRedis()

@@ -72,20 +72,27 @@ public final class RedisBroker: Broker, Service {
     }
 
     public func recover(channel: String, policy: ChannelPolicy, since: StreamPosition?) async throws(BrokerError) -> Recovery {
+        let latestValue = policy.delivery == .latest
         do {
+            // A fresh subscription to a latest-value channel reads the newest entry in the same
+            // call that reads the position: one round trip for every dashboard opening.
             let replay = try await log.read(
                 channel: channel, after: since?.offset, epoch: since?.epoch, newEpoch: RedisFanIn.newEpoch(), historyAge: policy.historyTTL,
-                limit: since == nil ? 0 : policy.historySize
+                limit: since == nil ? (latestValue ? 1 : 0) : policy.historySize
             )
             let position = StreamPosition(epoch: replay.epoch, offset: replay.offset)
             fanIn.noteBaseline(channel, position)
             var recovery = Recovery(
-                position: position, publications: publications(replay.entries, epoch: replay.epoch, channel: channel, policy: policy),
+                position: position,
+                publications: since == nil ? [] : publications(replay.entries, epoch: replay.epoch, channel: channel, policy: policy),
                 recovered: since == nil ? nil : replay.complete
             )
-            if policy.delivery == .latest, replay.offset > 0 {
-                let newest = try await log.newest(channel: channel, count: 1, newEpoch: replay.epoch, historyAge: policy.historyTTL)
-                recovery.latest = publications(newest.entries, epoch: newest.epoch, channel: channel, policy: policy).last
+            if latestValue, replay.offset > 0 {
+                var newest = replay.entries.last.flatMap { $0.offset == replay.offset ? $0 : nil }
+                if newest == nil {
+                    newest = try await log.newest(channel: channel, count: 1, newEpoch: replay.epoch, historyAge: policy.historyTTL).entries.last
+                }
+                recovery.latest = newest.map { publications([$0], epoch: replay.epoch, channel: channel, policy: policy)[0] }
             }
             return recovery
         } catch {
