@@ -135,7 +135,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "RealtimeTests", dependencies: ["Realtime"]),
+        .testTarget(name: "RealtimeTests", dependencies: ["Realtime", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Docker"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DockerTests", dependencies: ["Docker"]),
         .testTarget(

@@ -9,7 +9,7 @@
 #
 # Knobs: SUBSCRIBERS=10000 RATE=10 DURATION=30 WARMUP=5 PAYLOAD_BYTES=240 NEBULA_BIN=.build-release/release/nebula
 #   CORES_SERVERS=0 (taskset list for redis + replicas) CORES_A, CORES_B (per replica, default CORES_SERVERS)
-#   CORES_CLIENT=1 CLIENT_THREADS=1 RAMP_PER_SEC=2000
+#   CORES_CLIENT=1 CLIENT_THREADS=1 RAMP_PER_SEC=2000 ENGINE=epoll (subscriber client: epoll | nio) POLL_US=0
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
@@ -87,7 +87,8 @@ done
 timeout 900 taskset -c "$CORES_CLIENT" "$LOAD" broadcast --url "ws://127.0.0.1:$PORT_A/ws" \
     "${SPREAD[@]}" --token "$KEY" --server-pid "$PID_A" --extra-pid "$PID_B" \
     --extra-pid "$REDIS_PID" --label "$LABEL" --subscribers "$SUBSCRIBERS" --rate "$RATE" --duration "$DURATION" \
-    --warmup "$WARMUP" --payload-bytes "$PAYLOAD_BYTES" --ramp-per-sec "$RAMP_PER_SEC" --threads "${CLIENT_THREADS:-1}" --json-out "$WORK/result.json"
+    --warmup "$WARMUP" --payload-bytes "$PAYLOAD_BYTES" --ramp-per-sec "$RAMP_PER_SEC" --threads "${CLIENT_THREADS:-1}" \
+    --engine "${ENGINE:-epoll}" --poll-interval "${POLL_US:-0}" --json-out "$WORK/result.json"
 for pid in "${EXTRA[@]}"; do wait "$pid" || true; done
 stats >"$WORK/after"
 

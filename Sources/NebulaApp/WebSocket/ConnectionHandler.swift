@@ -181,10 +181,10 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Writes what the socket takes now and queues the rest. The flush comes from the loop's
     /// `FlushBatcher`, after the work already queued on the loop.
-    func enqueue(_ message: OutboundMessage) {
+    func enqueue(_ message: OutboundMessage, flush: FlushTiming = .deferred) {
         guard !closeSent, let context else { return }
         if queue.isEmpty, context.channel.isWritable {
-            writeFrame(message)
+            writeFrame(message, flush: flush)
             return
         }
         switch queue.enqueue(message) {
@@ -208,11 +208,18 @@ final class ConnectionHandler: ChannelDuplexHandler, RemovableChannelHandler {
         reportQueueBytes()
     }
 
-    private func writeFrame(_ message: OutboundMessage) {
+    private func writeFrame(_ message: OutboundMessage, flush: FlushTiming = .deferred) {
         guard let raw = rawWriter.context else { return }
         raw.write(NIOAny(message.wireFrame), promise: nil)
         metrics.messagesOut.increment()
-        scheduleFlush()
+        switch flush {
+        case .deferred:
+            scheduleFlush()
+        case .immediate:
+            // Also carries any frame still waiting for the batcher; its flush then finds nothing to do.
+            flushPending = false
+            raw.flush()
+        }
     }
 
     private func scheduleFlush() {

@@ -26,10 +26,14 @@ final class DirectTransport: OutboundTransport {
     var eventLoop: (any EventLoop)? { loop }
 
     func send(_ message: OutboundMessage) {
+        send(message, flush: .deferred)
+    }
+
+    func send(_ message: OutboundMessage, flush: FlushTiming) {
         // Fast path for broadcasts: on the loop with nothing waiting from other threads, the
         // message can go straight to the handler without changing the order of anything.
         if loop.inEventLoop, inbox.withLockedValue({ $0.messages.isEmpty }) {
-            handler.value.enqueue(message)
+            handler.value.enqueue(message, flush: flush)
             return
         }
         let mustSchedule = inbox.withLockedValue { inbox in

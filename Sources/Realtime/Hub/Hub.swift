@@ -20,6 +20,7 @@ public final class Hub: Sendable {
     let limits: Limits
     let logger: Logger
     private let channels = NIOLockedValueBox([String: SubscriberGroups]())
+    private let backlogs = NIOLockedValueBox([ObjectIdentifier: FanOutBacklog]())
     private let interestObservers = NIOLockedValueBox([(prefix: String, observer: @Sendable (String, Bool) -> Void)]())
 
     public init(registry: ChannelRegistry, broker: any Broker, metrics: RealtimeMetrics = RealtimeMetrics(), limits: Limits = Limits(), logger: Logger = Logger(label: "nebula.hub")) {
@@ -142,12 +143,24 @@ public final class Hub: Sendable {
             let sessions = group.sessions
             metrics.deliveries.increment(by: sessions.count)
             if let loop = group.eventLoop {
+                let backlog = backlog(of: loop)
+                backlog.enqueued()
                 loop.execute {
-                    for session in sessions { session.deliver(publication) }
+                    let flush = backlog.started()
+                    for session in sessions { session.deliver(publication, flush: flush) }
                 }
             } else {
                 for session in sessions { session.deliver(publication) }
             }
+        }
+    }
+
+    private func backlog(of loop: any EventLoop) -> FanOutBacklog {
+        backlogs.withLockedValue { backlogs in
+            if let existing = backlogs[ObjectIdentifier(loop)] { return existing }
+            let backlog = FanOutBacklog()
+            backlogs[ObjectIdentifier(loop)] = backlog
+            return backlog
         }
     }
 

@@ -86,14 +86,14 @@ public final class Session: Sendable {
 
     /// Called by the hub's fan-out, usually on this session's event loop. Mutates the subscription
     /// in place: this runs once per subscriber per publication.
-    func deliver(_ publication: Publication) {
+    func deliver(_ publication: Publication, flush: FlushTiming = .deferred) {
         subscriptions.withLockedValue { subscriptions in
             guard let index = subscriptions.index(forKey: publication.channel) else { return }
             if subscriptions.values[index].pending != nil {
                 subscriptions.values[index].pending!.append(publication)
             } else if Self.isNew(publication, after: subscriptions.values[index].position) {
                 subscriptions.values[index].position = publication.position
-                transport.send(publication.message)
+                transport.send(publication.message, flush: flush)
             }
         }
     }

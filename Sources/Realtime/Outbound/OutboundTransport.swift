@@ -9,7 +9,23 @@ public protocol OutboundTransport: AnyObject, Sendable {
     /// one task. nil when the transport has no loop affinity.
     var eventLoop: (any EventLoop)? { get }
     func send(_ message: OutboundMessage)
+    /// A broadcast frame; `.immediate` allows writing it to the socket at once (see `FanOutBacklog`).
+    func send(_ message: OutboundMessage, flush: FlushTiming)
     func close(code: UInt16, reason: String)
+}
+
+/// When a broadcast frame should reach the socket.
+public enum FlushTiming: Sendable {
+    /// With the loop's next batched flush, together with whatever else is written before it.
+    case deferred
+    /// Right after it is written: nothing else for this connection is coming in the same pass.
+    case immediate
+}
+
+extension OutboundTransport {
+    public func send(_ message: OutboundMessage, flush: FlushTiming) {
+        send(message)
+    }
 }
 
 /// WebSocket close codes the server uses (RFC 6455 §7.4 and the private range).

@@ -9,7 +9,7 @@ struct NebulaLoad: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "nebula-load",
         abstract: "Load tool for Nebula protocol v1 (JSON over WebSocket pub/sub) servers.",
-        subcommands: [Idle.self, Broadcast.self]
+        subcommands: [Idle.self, Broadcast.self, Floor.self, FloorSenders.self]
     )
 }
 
@@ -217,8 +217,15 @@ struct Broadcast: ParsableCommand {
     @Option(name: .customLong("extra-pid"), help: "Other processes whose CPU use in the window is reported (replicas, redis-server), repeatable.")
     var extraPids: [Int32] = []
 
+    @Option(help: "Subscriber client: nio (SwiftNIO pipelines) or epoll (bare sockets, a fraction of the CPU per frame).")
+    var engine: String = "nio"
+
+    @Option(help: "epoll engine: 0 sleeps in epoll_wait (woken by every first frame); N > 0 polls the sockets every N µs, so a frame does not cost the sending server a wake-up of this process (adds at most N µs to a latency).")
+    var pollInterval: UInt32 = 0
+
     func validate() throws {
         guard publisher == "ws" || publisher == "http" else { throw ValidationError("--publisher must be ws or http") }
+        guard engine == "nio" || engine == "epoll" else { throw ValidationError("--engine must be nio or epoll") }
         guard rate > 0, duration > 0, warmup >= 0, subscribers > 0 else { throw ValidationError("bad rate/duration") }
         guard rate * (warmup + duration) <= 10_000_000 else { throw ValidationError("too many publications") }
     }
@@ -237,7 +244,9 @@ struct Broadcast: ParsableCommand {
         defer { try? group.syncShutdownGracefully() }
         let pubGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         defer { try? pubGroup.syncShutdownGracefully() }
-        let states = group.makeIterator().map { LoopState(loop: $0) }
+        let states = engine == "nio" ? group.makeIterator().map { LoopState(loop: $0) } : []
+        let workers = engine == "epoll" ? (0..<max(1, common.threads)).map { _ in EpollWorker(channel: channel, expectedSeqs: totalPubs, pollMicros: pollInterval) } : []
+        for worker in workers { worker.start() }
         let pubLoop = pubGroup.next()
         boostCurrentThreadIfRealtime()  // window measurements (this thread)
         try pubLoop.submit { boostCurrentThreadIfRealtime() }.wait()  // publisher timer
@@ -251,9 +260,13 @@ struct Broadcast: ParsableCommand {
             other.target = try Target(url: url, token: common.token, authInHeader: common.auth == "header")
             return other
         }
-        let ramp = rampOpen(
-            count: subscribers, perSec: common.rampPerSec, maxInFlight: common.maxInFlight,
-            timeoutSeconds: rampTimeout, states: states, spec: spec, progressLabel: "subscribers", otherSpecs: otherSpecs)
+        let ramp = engine == "epoll"
+            ? rampOpenEpoll(
+                count: subscribers, perSec: common.rampPerSec, timeoutSeconds: rampTimeout, workers: workers,
+                targets: ([spec] + otherSpecs).map(\.target), progressLabel: "subscribers")
+            : rampOpen(
+                count: subscribers, perSec: common.rampPerSec, maxInFlight: common.maxInFlight,
+                timeoutSeconds: rampTimeout, states: states, spec: spec, progressLabel: "subscribers", otherSpecs: otherSpecs)
         let rampSeconds = Double(monoNanos() - t0) / 1e9
         log("broadcast: \(ramp.ok) subscribed, \(ramp.failed) failed in \(String(format: "%.1f", rampSeconds)) s")
         guard ramp.ok > 0 else { throw LoadError("no subscriber could connect: \(ramp.failureReasons)") }
@@ -288,6 +301,12 @@ struct Broadcast: ParsableCommand {
                 st.windowStart = windowStart
                 st.windowEnd = windowEnd
             }.wait()
+        }
+        for worker in workers {
+            worker.lock.withLock {
+                worker.windowStart = windowStart
+                worker.windowEnd = windowEnd
+            }
         }
         let pad = String(repeating: "x", count: padLength(payloadBytes: payloadBytes, channel: channel, totalPubs: totalPubs))
         let pub = PacedPublisher(
@@ -359,9 +378,31 @@ struct Broadcast: ParsableCommand {
             dropped += r.7
             subscribedConns += r.8
         }
-        let closeCodes = mergeCloseCodes(states)
+        var closeCodes = mergeCloseCodes(states)
+        for worker in workers {
+            worker.lock.withLock {
+                hist.add(worker.hist)
+                pushesInWindow += worker.pushesInWindow
+                windowSeqDeliveries += worker.windowSeqDeliveries
+                dups += worker.duplicates
+                unparsable += worker.unparsable
+                for subscriber in worker.ready {
+                    var m = 0
+                    for s in windowSeqs where !subscriber.hasSeq(s) { m += 1 }
+                    missing += m
+                    if m > 0 { subscribersMissingSome += 1 }
+                }
+                dropped += worker.droppedWithoutClose
+                subscribedConns += worker.ready.count
+                closeCodes.merge(worker.serverCloseCodes, uniquingKeysWith: +)
+            }
+        }
         try pubLoop.submit { transport.close() }.wait()
         closeAll(states)
+        for worker in workers {
+            worker.closeAll()
+            worker.stop()
+        }
 
         let expected = subscribedConns * windowSeqs.count
         let deliveredPerSec = Double(pushesInWindow) / windowSeconds
@@ -418,7 +459,7 @@ struct Broadcast: ParsableCommand {
             "params": [
                 "url": common.url, "subscribers": subscribers, "rate": rate, "duration_s": duration,
                 "warmup_s": warmup, "drain_s": drain, "payload_bytes": payloadBytes, "channel": channel,
-                "publisher": publisher, "ramp_per_sec": common.rampPerSec, "threads": common.threads,
+                "publisher": publisher, "ramp_per_sec": common.rampPerSec, "threads": common.threads, "engine": engine, "poll_interval_us": pollInterval,
                 "server_pid": pid, "subscriber_urls": subscriberURLs,
             ] as [String: Any],
             "extra_cpu_pct": Dictionary(uniqueKeysWithValues: extraPids.indices.map { index in
