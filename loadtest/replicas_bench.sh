@@ -10,6 +10,7 @@
 # Knobs: SUBSCRIBERS=10000 RATE=10 DURATION=30 WARMUP=5 PAYLOAD_BYTES=240 NEBULA_BIN=.build-release/release/nebula
 #   CORES_SERVERS=0 (taskset list for redis + replicas) CORES_A, CORES_B (per replica, default CORES_SERVERS)
 #   CORES_CLIENT=1 CLIENT_THREADS=1 RAMP_PER_SEC=2000 ENGINE=epoll (subscriber client: epoll | nio) POLL_US=0
+#   REPLICA_THREADS (event loops per replica; default one per CPU it may use)
 set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(dirname "$HERE")"
@@ -53,7 +54,7 @@ for _ in $(seq 50); do redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1 && break;
 start_replica() {  # name port cores
     mkdir -p "$WORK/$1"
     NEBULA_API_KEY="$KEY" taskset -c "$3" "$NEBULA_BIN" serve --port "$2" --data-dir "$WORK/$1" \
-        --redis-url "redis://127.0.0.1:$REDIS_PORT/0" --replica-id "$1" >"$RESULTS/replica-$1.log" 2>&1 &
+        --redis-url "redis://127.0.0.1:$REDIS_PORT/0" --replica-id "$1" ${REPLICA_THREADS:+--threads "$REPLICA_THREADS"} >"$RESULTS/replica-$1.log" 2>&1 &
     PIDS+=("$!")
     STARTED_PID=$!
 }
