@@ -101,6 +101,17 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Jarvis",
+            dependencies: [
+                "Realtime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "NebulaApp",
             dependencies: [
                 "Realtime",
@@ -138,6 +149,15 @@ let package = Package(
         .testTarget(name: "RealtimeTests", dependencies: ["Realtime", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "Docker"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DockerTests", dependencies: ["Docker"]),
+        .testTarget(
+            name: "JarvisTests",
+            dependencies: [
+                "Jarvis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(
             name: "RedisTests",
             dependencies: [
