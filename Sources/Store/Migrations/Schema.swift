@@ -128,5 +128,78 @@ public enum Schema {
                 "CREATE INDEX metric_points_age ON metric_points (resolution, bucket)",
             ]
         },
+        Migration(version: 6, name: "Jarvis: providers, conversations, messages, tool calls") { t in
+            [
+                // The provider chain, in priority order. A key is stored sealed (SecretVault), never in clear.
+                """
+                CREATE TABLE jarvis_providers (
+                    id \(unsafeRaw: t.serialKey),
+                    position INTEGER NOT NULL,
+                    name TEXT NOT NULL UNIQUE,
+                    base_url TEXT NOT NULL,
+                    model TEXT NOT NULL,
+                    sealed_key \(unsafeRaw: t.bytes),
+                    connect_timeout_ms INTEGER NOT NULL,
+                    first_token_timeout_ms INTEGER NOT NULL,
+                    idle_timeout_ms INTEGER NOT NULL,
+                    enabled INTEGER NOT NULL DEFAULT 1
+                )
+                """,
+                """
+                CREATE TABLE jarvis_conversations (
+                    id TEXT PRIMARY KEY,
+                    owner TEXT NOT NULL,
+                    title TEXT NOT NULL,
+                    created_at \(unsafeRaw: t.timestamp) NOT NULL,
+                    updated_at \(unsafeRaw: t.timestamp) NOT NULL
+                )
+                """,
+                "CREATE INDEX jarvis_conversations_owner ON jarvis_conversations (owner, updated_at)",
+                // One row per message; an assistant answer is written when it starts (state 'streaming')
+                // and completed with its outcome, provider and timings.
+                """
+                CREATE TABLE jarvis_messages (
+                    id \(unsafeRaw: t.serialKey),
+                    conversation_id TEXT NOT NULL REFERENCES jarvis_conversations(id) ON DELETE CASCADE,
+                    role TEXT NOT NULL CHECK (role IN ('system', 'user', 'assistant', 'tool')),
+                    content TEXT NOT NULL,
+                    tool_calls TEXT,
+                    tool_call_id TEXT,
+                    state TEXT NOT NULL CHECK (state IN ('streaming', 'complete', 'cancelled', 'interrupted', 'failed')),
+                    error TEXT,
+                    provider TEXT,
+                    model TEXT,
+                    finish_reason TEXT,
+                    prompt_tokens INTEGER,
+                    completion_tokens INTEGER,
+                    first_token_ms INTEGER,
+                    total_ms INTEGER,
+                    created_at \(unsafeRaw: t.timestamp) NOT NULL
+                )
+                """,
+                "CREATE INDEX jarvis_messages_conversation ON jarvis_messages (conversation_id, id)",
+                // Every tool call Jarvis made or proposed, with the policy's decision and who approved it.
+                """
+                CREATE TABLE jarvis_tool_calls (
+                    id \(unsafeRaw: t.serialKey),
+                    conversation_id TEXT NOT NULL REFERENCES jarvis_conversations(id) ON DELETE CASCADE,
+                    call_id TEXT NOT NULL,
+                    tool TEXT NOT NULL,
+                    arguments TEXT NOT NULL,
+                    tier TEXT NOT NULL,
+                    policy TEXT NOT NULL,
+                    state TEXT NOT NULL,
+                    requested_by TEXT NOT NULL,
+                    requested_at \(unsafeRaw: t.timestamp) NOT NULL,
+                    decided_by TEXT,
+                    decided_at \(unsafeRaw: t.timestamp),
+                    result TEXT,
+                    finished_at \(unsafeRaw: t.timestamp)
+                )
+                """,
+                "CREATE INDEX jarvis_tool_calls_conversation ON jarvis_tool_calls (conversation_id, id)",
+                "CREATE INDEX jarvis_tool_calls_pending ON jarvis_tool_calls (state)",
+            ]
+        },
     ]
 }

@@ -1,0 +1,51 @@
+import Store
+import Testing
+
+@Suite("Jarvis conversations")
+struct ConversationRepositoryTests {
+    @Test("conversations: create, list per owner, rename, messages in order, answer completed, delete cascades", arguments: Backend.allCases)
+    func conversations(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let conversations = ConversationRepository(database)
+        let mine = ConversationRecord(id: "c-1", owner: "user:1", title: RepositoryTests.hostile, createdAt: 10, updatedAt: 10)
+        let theirs = ConversationRecord(id: "c-2", owner: "user:2", title: "disks", createdAt: 11, updatedAt: 11)
+        try await conversations.create(mine)
+        try await conversations.create(theirs)
+        await #expect(throws: StoreError.self) { try await conversations.create(mine) }
+        #expect(try await conversations.find(id: "c-1") == mine)
+        #expect(try await conversations.list(owner: "user:1", limit: 50) == [mine])
+        #expect(try await conversations.list(owner: nil, limit: 50).map(\.id) == ["c-2", "c-1"])
+
+        #expect(try await conversations.rename(id: "c-1", title: "why does db restart?", at: 20))
+        #expect(try await !conversations.rename(id: "nope", title: "x", at: 20))
+        #expect(try await conversations.list(owner: nil, limit: 50).map(\.id) == ["c-1", "c-2"])
+
+        let question = try await conversations.append(
+            ConversationMessageRecord(conversationID: "c-1", role: "user", content: "Why?", state: "complete", createdAt: 21))
+        var answer = try await conversations.append(
+            ConversationMessageRecord(conversationID: "c-1", role: "assistant", content: "", state: "streaming", createdAt: 22))
+        #expect(answer.id > question.id)
+        answer.content = "Because it runs out of memory."
+        answer.state = "complete"
+        answer.provider = "gpu-ollama"
+        answer.model = "smollm2"
+        answer.finishReason = "stop"
+        answer.promptTokens = 12
+        answer.completionTokens = 7
+        answer.firstTokenMilliseconds = 140
+        answer.totalMilliseconds = 900
+        answer.toolCalls = #"[{"id":"call_1","name":"container_logs","arguments":"{}"}]"#
+        try await conversations.complete(answer)
+        #expect(try await conversations.messages(conversationID: "c-1") == [question, answer])
+        await #expect(throws: StoreError.self) {
+            try await conversations.append(ConversationMessageRecord(conversationID: "c-1", role: "wizard", content: "", state: "complete", createdAt: 1))
+        }
+
+        #expect(try await conversations.delete(id: "c-1"))
+        #expect(try await !conversations.delete(id: "c-1"))
+        #expect(try await conversations.messages(conversationID: "c-1").isEmpty)
+        #expect(try await conversations.list(owner: nil, limit: 50) == [theirs])
+    }
+}
