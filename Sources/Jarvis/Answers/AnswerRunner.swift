@@ -1,0 +1,102 @@
+import Realtime
+
+/// Streams one answer from the provider chain onto its channel: `answer.start`, the answering
+/// provider, text in batches (`answer.delta`), and always an `answer.end` saying how it ended —
+/// complete, cancelled, interrupted mid-answer or failed — so a client never waits on a silent
+/// truncation.
+public struct AnswerRunner: Sendable {
+    public let chain: ProviderChain
+    public let batchInterval: Duration
+
+    public init(chain: ProviderChain, batchInterval: Duration = .milliseconds(40)) {
+        self.chain = chain
+        self.batchInterval = batchInterval
+    }
+
+    /// Runs until the answer ends; cancel the calling task to stop it (upstream generation stops too).
+    public func run(_ request: ChatRequest, answerID: Int64, sink: AnswerEventSink) async -> AnswerOutcome {
+        let started = ContinuousClock.now
+        sink.send(.object([("type", .string("answer.start")), ("answer", .number(String(answerID)))]))
+        let batcher = DeltaBatcher(interval: batchInterval) { text in
+            sink.send(.object([("type", .string("answer.delta")), ("answer", .number(String(answerID))), ("text", .string(text))]))
+        }
+        var outcome = AnswerOutcome(state: .complete, content: "")
+        var toolCalls = ToolCallAssembler()
+        var contentChunks = 0
+        do {
+            for try await event in chain.stream(request) {
+                switch event {
+                case .answering(let provider, let model):
+                    outcome.provider = provider
+                    outcome.model = model
+                    sink.send(.object([
+                        ("type", .string("answer.provider")), ("answer", .number(String(answerID))),
+                        ("provider", .string(provider)), ("model", .string(model)),
+                    ]))
+                case .chunk(let chunk):
+                    if chunk.hasAnswerContent, outcome.firstTokenMilliseconds == nil {
+                        outcome.firstTokenMilliseconds = Self.milliseconds(ContinuousClock.now - started)
+                    }
+                    if let text = chunk.content, !text.isEmpty {
+                        contentChunks += 1
+                        outcome.content += text
+                        batcher.add(text)
+                    }
+                    toolCalls.add(chunk.toolCalls)
+                    if let reason = chunk.finishReason { outcome.finishReason = reason }
+                    if let usage = chunk.usage {
+                        outcome.promptTokens = usage.promptTokens
+                        outcome.completionTokens = usage.completionTokens
+                    }
+                    if let model = chunk.model, !model.isEmpty { outcome.model = model }
+                }
+            }
+            if Task.isCancelled { outcome.state = .cancelled }
+        } catch let error as AnswerInterrupted {
+            outcome.state = .interrupted
+            outcome.error = error.description
+        } catch let error as NoProviderAnswered {
+            outcome.state = .failed
+            outcome.error = error.description
+        } catch {
+            outcome.state = Task.isCancelled || error is CancellationError ? .cancelled : .failed
+            if outcome.state == .failed { outcome.error = String(describing: error) }
+        }
+        batcher.close()
+        outcome.toolCalls = toolCalls.toolCalls
+        if outcome.completionTokens == 0 { outcome.completionTokens = contentChunks }
+        outcome.totalMilliseconds = Self.milliseconds(ContinuousClock.now - started)
+        sink.send(Self.endEvent(outcome, answerID: answerID))
+        return outcome
+    }
+
+    static func endEvent(_ outcome: AnswerOutcome, answerID: Int64) -> JSONValue {
+        func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
+        func optional(_ value: Int?) -> JSONValue { value.map { .number(String($0)) } ?? .null }
+        return .object([
+            ("type", .string("answer.end")),
+            ("answer", .number(String(answerID))),
+            ("state", .string(outcome.state.rawValue)),
+            ("finish_reason", optional(outcome.finishReason)),
+            ("error", optional(outcome.error)),
+            ("provider", optional(outcome.provider)),
+            ("model", optional(outcome.model)),
+            ("tool_calls", .array(outcome.toolCalls.map { call in
+                .object([("id", .string(call.id)), ("name", .string(call.name)), ("arguments", .string(call.arguments))])
+            })),
+            ("usage", .object([
+                ("prompt_tokens", optional(outcome.promptTokens)),
+                ("completion_tokens", .number(String(outcome.completionTokens))),
+            ])),
+            ("latency", .object([
+                ("first_token_ms", optional(outcome.firstTokenMilliseconds)),
+                ("total_ms", .number(String(outcome.totalMilliseconds))),
+            ])),
+        ])
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
+    }
+}
