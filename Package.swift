@@ -115,6 +115,8 @@ let package = Package(
             name: "NebulaApp",
             dependencies: [
                 "Realtime",
+                "Jarvis",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 "Telemetry",
                 "Docker",
                 "Alerts",

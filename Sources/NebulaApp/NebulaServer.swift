@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Jarvis
 import Logging
 import Metrics
 import NIOCore
@@ -45,9 +46,13 @@ public enum NebulaServer {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: prometheus))
         let metrics = RealtimeMetrics()
         let eventLoopGroup = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
-        let registry = ChannelRegistry.standard
+        var registry = ChannelRegistry.standard
+        registry.register(JarvisChannels.family)
         let broker = BrokerChoice(configuration, registry: registry, group: eventLoopGroup, logger: logger)
-        let hub = Hub(registry: registry, broker: broker.broker, metrics: metrics, logger: logger)
+        let conversations = ConversationRepository(database)
+        let hub = Hub(
+            registry: registry, broker: broker.broker, metrics: metrics,
+            ownership: JarvisConversationOwners(conversations: conversations), logger: logger)
         let audit = AuditTrail(repository: AuditLogRepository(database), hub: hub, logger: logger)
         let sessions = SessionService(database: database, secondFactor: secondFactor, audit: audit)
         let authenticator = ChainedAuthenticator(authenticators: [
@@ -109,6 +114,13 @@ public enum NebulaServer {
         AlertRoutes(repository: AlertRepository(database), authenticator: authenticator).register(on: router)
         HistoryRoutes(repository: MetricHistoryRepository(database), authenticator: authenticator).register(on: router)
         ContainerRoutes(service: containers, client: docker, authenticator: authenticator, audit: audit).register(on: router)
+        let jarvisHTTP = OpenAICompatibleProvider.makeHTTPClient(eventLoopGroup: eventLoopGroup)
+        let jarvisProviders = JarvisProviders(
+            repository: JarvisProviderRepository(database), box: vault.box, client: jarvisHTTP,
+            breakerPolicy: CircuitBreaker.Policy(), logger: logger)
+        let jarvis = JarvisService(conversations: conversations, providers: jarvisProviders, hub: hub, logger: logger)
+        JarvisRoutes(service: jarvis, authenticator: authenticator, audit: audit).register(on: router)
+        JarvisProviderRoutes(providers: jarvisProviders, authenticator: authenticator, audit: audit).register(on: router)
         webSocketRoutes.register(on: router)
 
         let webSocketConfiguration = WebSocketUpgradeChannel.Configuration(
@@ -178,9 +190,11 @@ public enum NebulaServer {
         do {
             try await group.run()
         } catch {
+            try? await jarvisHTTP.shutdown()
             await database.close()
             throw error
         }
+        try? await jarvisHTTP.shutdown()
         await database.close()
     }
 }

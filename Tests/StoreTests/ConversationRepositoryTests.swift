@@ -27,6 +27,9 @@ struct ConversationRepositoryTests {
         var answer = try await conversations.append(
             ConversationMessageRecord(conversationID: "c-1", role: "assistant", content: "", state: "streaming", createdAt: 22))
         #expect(answer.id > question.id)
+        try await conversations.setStreamPosition(messageID: answer.id, epoch: "ep-1", offset: 41)
+        answer.streamEpoch = "ep-1"
+        answer.streamOffset = 41
         answer.content = "Because it runs out of memory."
         answer.state = "complete"
         answer.provider = "gpu-ollama"
@@ -47,5 +50,30 @@ struct ConversationRepositoryTests {
         #expect(try await !conversations.delete(id: "c-1"))
         #expect(try await conversations.messages(conversationID: "c-1").isEmpty)
         #expect(try await conversations.list(owner: nil, limit: 50) == [theirs])
+    }
+}
+
+@Suite("Jarvis providers")
+struct JarvisProviderRepositoryTests {
+    @Test("the chain is replaced whole and read back in priority order", arguments: Backend.allCases)
+    func providers(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let providers = JarvisProviderRepository(database)
+        #expect(try await providers.all().isEmpty)
+        let gpu = JarvisProviderRecord(
+            name: "gpu", baseURL: "http://gpu:11434/v1", model: "llama3", sealedKey: nil, connectTimeoutMilliseconds: 2000,
+            firstTokenTimeoutMilliseconds: 30000, idleTimeoutMilliseconds: 10000)
+        let cloud = JarvisProviderRecord(
+            name: "openai", baseURL: "https://api.openai.com/v1", model: "gpt-4o-mini", sealedKey: [1, 2, 3],
+            connectTimeoutMilliseconds: 5000, firstTokenTimeoutMilliseconds: 60000, idleTimeoutMilliseconds: 30000, maxTokens: 512)
+        try await providers.replaceAll([gpu, cloud])
+        #expect(try await providers.all() == [gpu, cloud])
+        try await providers.replaceAll([cloud, gpu])
+        #expect(try await providers.all() == [cloud, gpu])
+        // A duplicate name fails the whole replacement: the previous chain stays.
+        await #expect(throws: (any Error).self) { try await providers.replaceAll([gpu, gpu]) }
+        #expect(try await providers.all() == [cloud, gpu])
     }
 }

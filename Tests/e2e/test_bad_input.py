@@ -44,7 +44,6 @@ BAD = [
     ("non-ascii", '{"id": 27, "op": "subscribe", "channel": "app.caf\u00e9"}', "unknown_channel", 27),
     ("reserved-telemetry", '{"id": 30, "op": "subscribe", "channel": "telemetry.disk"}', "unknown_channel", 30),
     ("reserved-jobs", '{"id": 33, "op": "subscribe", "channel": "jobs.import"}', "unknown_channel", 33),
-    ("reserved-jarvis", '{"id": 34, "op": "subscribe", "channel": "jarvis.chat"}', "unknown_channel", 34),
     ("reserved-overlay", '{"id": 35, "op": "subscribe", "channel": "overlay.main"}', "unknown_channel", 35),
     ("reserved-bots", '{"id": 37, "op": "subscribe", "channel": "bots.discord"}', "unknown_channel", 37),
     ("publish-reserved", '{"id": 38, "op": "publish", "channel": "jobs.import", "data": 1}', "unknown_channel", 38),

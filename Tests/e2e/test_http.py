@@ -153,11 +153,11 @@ def test_publish_401(shared_server, key):
 def test_publish_403(shared_server):
     _error(shared_server.http("POST", "/api/v1/publish", body={"channel": "telemetry.host", "data": 1}),
            403, "forbidden")
-    for server_only in ("storage", "alerts", "telemetry.containers", "logs.web"):
+    for server_only in ("storage", "alerts", "telemetry.containers", "logs.web", "jarvis.chat"):
         _error(shared_server.http("POST", "/api/v1/publish", body={"channel": server_only, "data": 1}), 403, "forbidden")
 
 
-@pytest.mark.parametrize("channel", ["nope.nothing", "jobs.import", "jarvis.chat", "app.", "app.bad name",
+@pytest.mark.parametrize("channel", ["nope.nothing", "jobs.import", "app.", "app.bad name",
                                      "app." + "a" * 125])
 def test_publish_404(shared_server, channel):
     _error(shared_server.http("POST", "/api/v1/publish", body={"channel": channel, "data": 1}),
@@ -191,7 +191,9 @@ def test_channels_lists_families_and_channels(shared_server):
     assert fams["telemetry.containers"]["delivery"] == fams["telemetry.container.*"]["delivery"] == "latest"
     assert fams["audit"] == {"pattern": "audit", "delivery": "ordered", "history_size": 100,
                              "history_ttl_seconds": 3600, "subscribe": "admin", "publish": "server"}
-    assert body["reserved"] == ["telemetry.*", "jobs.*", "jarvis.*", "overlay.*", "bots.*"]
+    assert fams["jarvis.*"] == {"pattern": "jarvis.*", "delivery": "ordered", "history_size": 4000,
+                                "history_ttl_seconds": 3600, "subscribe": "owner", "publish": "server"}
+    assert body["reserved"] == ["telemetry.*", "jobs.*", "overlay.*", "bots.*"]
     chans = {c["name"]: c for c in body["channels"]}
     assert "telemetry.host" in chans, list(chans)
     listed = chans["app.listed"]

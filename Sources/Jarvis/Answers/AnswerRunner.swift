@@ -70,6 +70,14 @@ public struct AnswerRunner: Sendable {
         return outcome
     }
 
+    /// Publishes the start and end of an answer that could not even begin (no chain to ask).
+    public static func fail(answerID: Int64, error: String, sink: AnswerEventSink) -> AnswerOutcome {
+        let outcome = AnswerOutcome(state: .failed, content: "", error: error)
+        sink.send(.object([("type", .string("answer.start")), ("answer", .number(String(answerID)))]))
+        sink.send(endEvent(outcome, answerID: answerID))
+        return outcome
+    }
+
     static func endEvent(_ outcome: AnswerOutcome, answerID: Int64) -> JSONValue {
         func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func optional(_ value: Int?) -> JSONValue { value.map { .number(String($0)) } ?? .null }

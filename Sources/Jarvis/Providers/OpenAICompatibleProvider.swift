@@ -53,6 +53,8 @@ public struct OpenAICompatibleProvider: ChatProvider {
         if let key = configuration.apiKey, !key.isEmpty {
             request.headers.add(name: "Authorization", value: "Bearer \(key)")
         }
+        var chat = chat
+        if chat.maxTokens == nil { chat.maxTokens = configuration.maxTokens }
         request.body = .bytes(ByteBuffer(bytes: chat.body(model: configuration.model)))
         let prepared = request
 

@@ -13,10 +13,13 @@ public struct ProviderConfiguration: Equatable, Sendable {
     public var firstTokenTimeout: Duration
     /// Longest silence between two chunks once the answer streams.
     public var idleTimeout: Duration
+    /// `max_tokens` for requests that do not set their own; nil leaves it to the provider.
+    public var maxTokens: Int?
 
     public init(
         name: String, baseURL: String, model: String, apiKey: String? = nil,
-        connectTimeout: Duration = .seconds(5), firstTokenTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(30)
+        connectTimeout: Duration = .seconds(5), firstTokenTimeout: Duration = .seconds(60), idleTimeout: Duration = .seconds(30),
+        maxTokens: Int? = nil
     ) {
         self.name = name
         self.baseURL = baseURL
@@ -25,6 +28,7 @@ public struct ProviderConfiguration: Equatable, Sendable {
         self.connectTimeout = connectTimeout
         self.firstTokenTimeout = firstTokenTimeout
         self.idleTimeout = idleTimeout
+        self.maxTokens = maxTokens
     }
 
     var completionsURL: String {

@@ -38,7 +38,7 @@ struct APIRoutes {
     }
 
     private func channels(_ request: Request) async throws -> Response {
-        _ = try await request.principal(using: authenticator)
+        let principal = try await request.principal(using: authenticator)
         let positions = await hub.broker.channels()
         let subscribers = hub.subscriberCounts()
         var w = JSONWriter()
@@ -66,7 +66,17 @@ struct APIRoutes {
             w.string(pattern.description)
         }
         w.raw("],\"channels\":[")
-        for (i, name) in Set(positions.keys).union(subscribers.keys).sorted().enumerated() {
+        // Owner-only channels (Jarvis conversations) are listed only to who may read them.
+        var visible: [String] = []
+        for name in Set(positions.keys).union(subscribers.keys).sorted() {
+            let family = try? hub.registry.family(for: name)
+            if family?.policy.subscribe == .owner {
+                if await hub.mayRead(name, principal: principal) { visible.append(name) }
+            } else {
+                visible.append(name)
+            }
+        }
+        for (i, name) in visible.enumerated() {
             if i > 0 { w.raw(",") }
             w.raw("{\"name\":")
             w.string(name)

@@ -16,6 +16,8 @@ public enum AccessRule: String, Sendable {
     case admin
     /// Only the server's own producers.
     case server
+    /// The principal the hub's `ChannelOwnership` names for the channel (with `read`), and admins.
+    case owner
 
     func allows(_ principal: Principal, on channel: String) -> Bool {
         switch self {
@@ -23,6 +25,8 @@ public enum AccessRule: String, Sendable {
         case .publish: principal.canPublish(to: channel)
         case .admin: principal.has(.admin) && principal.canSee(channel)
         case .server: principal == .server
+        // Without the owner's name only admins pass; `Hub.mayRead` asks the ownership first.
+        case .owner: principal.has(.admin) && principal.canSee(channel)
         }
     }
 }

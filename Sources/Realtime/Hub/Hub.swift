@@ -18,13 +18,18 @@ public final class Hub: Sendable {
     public let broker: any Broker
     public let metrics: RealtimeMetrics
     let limits: Limits
+    let ownership: (any ChannelOwnership)?
     let logger: Logger
     private let channels = NIOLockedValueBox([String: SubscriberGroups]())
     private let backlogs = NIOLockedValueBox([ObjectIdentifier: FanOutBacklog]())
     private let interestObservers = NIOLockedValueBox([(prefix: String, observer: @Sendable (String, Bool) -> Void)]())
 
-    public init(registry: ChannelRegistry, broker: any Broker, metrics: RealtimeMetrics = RealtimeMetrics(), limits: Limits = Limits(), logger: Logger = Logger(label: "nebula.hub")) {
+    public init(
+        registry: ChannelRegistry, broker: any Broker, metrics: RealtimeMetrics = RealtimeMetrics(), limits: Limits = Limits(),
+        ownership: (any ChannelOwnership)? = nil, logger: Logger = Logger(label: "nebula.hub")
+    ) {
         self.registry = registry
+        self.ownership = ownership
         self.broker = broker
         self.metrics = metrics
         self.limits = limits
@@ -44,7 +49,7 @@ public final class Hub: Sendable {
         reply: @Sendable (DeliveryMode, Recovery) -> OutboundMessage
     ) async throws(ProtocolError) {
         let family = try registry.family(for: channel)
-        guard family.policy.subscribe.allows(session.principal, on: channel) else {
+        guard await mayRead(channel, of: family, principal: session.principal) else {
             throw ProtocolError(.forbidden, "your key or role may not subscribe to '\(channel)'")
         }
         guard !session.isSubscribed(to: channel) else {
@@ -99,7 +104,7 @@ public final class Hub: Sendable {
 
     public func history(of channel: String, limit: Int?, for principal: Principal) async throws(ProtocolError) -> Recovery {
         let family = try registry.family(for: channel)
-        guard family.policy.subscribe.allows(principal, on: channel) else {
+        guard await mayRead(channel, of: family, principal: principal) else {
             throw ProtocolError(.forbidden, "your key or role may not read '\(channel)'")
         }
         let size = family.policy.historySize
@@ -129,6 +134,18 @@ public final class Hub: Sendable {
         await broker.setInterest(interested, in: channel)
         let observers = interestObservers.withLockedValue { $0.filter { channel.hasPrefix($0.prefix) } }
         for entry in observers { entry.observer(channel, interested) }
+    }
+
+    /// Whether `principal` may subscribe to or read the history of `channel` (false for unknown channels).
+    public func mayRead(_ channel: String, principal: Principal) async -> Bool {
+        guard let family = try? registry.family(for: channel) else { return false }
+        return await mayRead(channel, of: family, principal: principal)
+    }
+
+    private func mayRead(_ channel: String, of family: ChannelFamily, principal: Principal) async -> Bool {
+        if family.policy.subscribe.allows(principal, on: channel) { return true }
+        guard family.policy.subscribe == .owner, principal.has(.read), principal.canSee(channel), let ownership else { return false }
+        return await ownership.owner(of: channel) == principal.id
     }
 
     public func subscriberCounts() -> [String: Int] {

@@ -35,13 +35,16 @@ public struct ConversationMessageRecord: Sendable, Equatable {
     public var completionTokens: Int64?
     public var firstTokenMilliseconds: Int64?
     public var totalMilliseconds: Int64?
+    /// Where the answer's events start on the conversation's channel (the position just before them).
+    public var streamEpoch: String?
+    public var streamOffset: Int64?
     public var createdAt: Int64
 
     public init(
         id: Int64 = 0, conversationID: String, role: String, content: String, toolCalls: String? = nil, toolCallID: String? = nil,
         state: String, error: String? = nil, provider: String? = nil, model: String? = nil, finishReason: String? = nil,
         promptTokens: Int64? = nil, completionTokens: Int64? = nil, firstTokenMilliseconds: Int64? = nil, totalMilliseconds: Int64? = nil,
-        createdAt: Int64
+        streamEpoch: String? = nil, streamOffset: Int64? = nil, createdAt: Int64
     ) {
         self.id = id
         self.conversationID = conversationID
@@ -58,6 +61,8 @@ public struct ConversationMessageRecord: Sendable, Equatable {
         self.completionTokens = completionTokens
         self.firstTokenMilliseconds = firstTokenMilliseconds
         self.totalMilliseconds = totalMilliseconds
+        self.streamEpoch = streamEpoch
+        self.streamOffset = streamOffset
         self.createdAt = createdAt
     }
 }
@@ -141,6 +146,12 @@ public struct ConversationRepository: Sendable {
             """)
     }
 
+    public func setStreamPosition(messageID: Int64, epoch: String, offset: Int64) async throws(StoreError) {
+        try await database.execute("""
+            UPDATE jarvis_messages SET stream_epoch = \(bind: epoch), stream_offset = \(bind: offset) WHERE id = \(bind: messageID)
+            """)
+    }
+
     /// In the order they were written.
     public func messages(conversationID: String) async throws(StoreError) -> [ConversationMessageRecord] {
         try await database.query("SELECT * FROM jarvis_messages WHERE conversation_id = \(bind: conversationID) ORDER BY id")
@@ -161,6 +172,7 @@ public struct ConversationRepository: Sendable {
             model: row.optionalString("model"), finishReason: row.optionalString("finish_reason"),
             promptTokens: row.optionalInt("prompt_tokens"), completionTokens: row.optionalInt("completion_tokens"),
             firstTokenMilliseconds: row.optionalInt("first_token_ms"), totalMilliseconds: row.optionalInt("total_ms"),
+            streamEpoch: row.optionalString("stream_epoch"), streamOffset: row.optionalInt("stream_offset"),
             createdAt: try row.int("created_at"))
     }
 }

@@ -142,6 +142,7 @@ public enum Schema {
                     connect_timeout_ms INTEGER NOT NULL,
                     first_token_timeout_ms INTEGER NOT NULL,
                     idle_timeout_ms INTEGER NOT NULL,
+                    max_tokens INTEGER,
                     enabled INTEGER NOT NULL DEFAULT 1
                 )
                 """,
@@ -156,7 +157,8 @@ public enum Schema {
                 """,
                 "CREATE INDEX jarvis_conversations_owner ON jarvis_conversations (owner, updated_at)",
                 // One row per message; an assistant answer is written when it starts (state 'streaming')
-                // and completed with its outcome, provider and timings.
+                // and completed with its outcome, provider and timings. stream_epoch/offset: the channel
+                // position just before the answer's first event, so a reloaded page replays it with `since`.
                 """
                 CREATE TABLE jarvis_messages (
                     id \(unsafeRaw: t.serialKey),
@@ -174,6 +176,8 @@ public enum Schema {
                     completion_tokens INTEGER,
                     first_token_ms INTEGER,
                     total_ms INTEGER,
+                    stream_epoch TEXT,
+                    stream_offset BIGINT,
                     created_at \(unsafeRaw: t.timestamp) NOT NULL
                 )
                 """,

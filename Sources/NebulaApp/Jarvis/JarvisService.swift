@@ -1,0 +1,157 @@
+import Foundation
+import Jarvis
+import Logging
+import NIOConcurrencyHelpers
+import Realtime
+import Store
+
+/// Jarvis in the server: starts answers, streams them onto `jarvis.<conversation-id>` through
+/// the hub (so any replica's subscribers see them and a reload recovers them with `since`), stores
+/// each answer with its outcome, and stops one on request.
+final class JarvisService: Sendable {
+    enum AskError: Error {
+        case busy
+    }
+
+    struct Started: Sendable {
+        let channel: String
+        let question: ConversationMessageRecord
+        let answer: ConversationMessageRecord
+    }
+
+    static let systemPrompt = """
+        You are Jarvis, the assistant of a self-hosted homelab command center. Answer briefly and \
+        concretely; use Markdown for lists and code.
+        """
+
+    let conversations: ConversationRepository
+    let providers: JarvisProviders
+    private let hub: Hub
+    private let batchInterval: Duration
+    private let logger: Logger
+    /// Answers running on this replica, by conversation.
+    private let running = NIOLockedValueBox([String: Task<Void, Never>]())
+
+    init(conversations: ConversationRepository, providers: JarvisProviders, hub: Hub, batchInterval: Duration = .milliseconds(40), logger: Logger) {
+        self.conversations = conversations
+        self.providers = providers
+        self.hub = hub
+        self.batchInterval = batchInterval
+        self.logger = logger
+    }
+
+    func isAnswering(_ conversationID: String) -> Bool {
+        running.withLockedValue { $0[conversationID] != nil }
+    }
+
+    /// Stores the question and an empty answer, then streams the answer in the background.
+    func ask(_ content: String, in conversation: ConversationRecord) async throws -> Started {
+        let claimed = running.withLockedValue { running in
+            guard running[conversation.id] == nil else { return false }
+            running[conversation.id] = Task {}  // placeholder until the answer task exists
+            return true
+        }
+        guard claimed else { throw AskError.busy }
+        do {
+            let history = try await conversations.messages(conversationID: conversation.id)
+            let now = Clock.nowMilliseconds()
+            let question = try await conversations.append(
+                ConversationMessageRecord(conversationID: conversation.id, role: "user", content: content, state: "complete", createdAt: now))
+            let answer = try await conversations.append(
+                ConversationMessageRecord(conversationID: conversation.id, role: "assistant", content: "", state: "streaming", createdAt: now))
+            try await conversations.touch(id: conversation.id, at: now)
+            let request = ChatRequest(messages: Self.chatMessages(history: history) + [ChatMessage(role: .user, content: content)])
+            let channel = JarvisConversationOwners.channel(of: conversation.id)
+            let task = Task { await self.answer(request, record: answer, channel: channel) }
+            running.withLockedValue { $0[conversation.id] = task }
+            return Started(channel: channel, question: question, answer: answer)
+        } catch {
+            running.withLockedValue { $0[conversation.id] = nil }
+            throw error
+        }
+    }
+
+    /// Stops the conversation's answer if it runs here; false when none does.
+    func cancel(_ conversationID: String) -> Bool {
+        guard let task = running.withLockedValue({ $0[conversationID] }) else { return false }
+        task.cancel()
+        return true
+    }
+
+    private func answer(_ request: ChatRequest, record: ConversationMessageRecord, channel: String) async {
+        let hub = self.hub
+        let conversations = self.conversations
+        let sink = AnswerEventSink { event in
+            let position = try await hub.publish(event, to: channel, by: .server)
+            if event["type"]?.stringValue == "answer.start" {
+                // Off the publishing path: the first token must not wait for a database write.
+                Task {
+                    try? await conversations.setStreamPosition(
+                        messageID: record.id, epoch: position.epoch, offset: Int64(position.offset) - 1)
+                }
+            }
+        }
+        let outcome: AnswerOutcome
+        do {
+            let chain = try await providers.chain()
+            outcome = await AnswerRunner(chain: chain, batchInterval: batchInterval).run(request, answerID: record.id, sink: sink)
+        } catch {
+            outcome = AnswerRunner.fail(answerID: record.id, error: "the provider configuration could not be read: \(error)", sink: sink)
+        }
+        let failures = await sink.finish()
+        if !failures.isEmpty {
+            logger.error("answer events not published", metadata: ["channel": "\(channel)", "failures": "\(failures.count)", "first": "\(failures[0])"])
+        }
+        var stored = record
+        stored.content = outcome.content
+        stored.state = outcome.state.rawValue
+        stored.error = outcome.error
+        stored.provider = outcome.provider
+        stored.model = outcome.model
+        stored.finishReason = outcome.finishReason
+        stored.promptTokens = outcome.promptTokens.map(Int64.init)
+        stored.completionTokens = Int64(outcome.completionTokens)
+        stored.firstTokenMilliseconds = outcome.firstTokenMilliseconds.map(Int64.init)
+        stored.totalMilliseconds = Int64(outcome.totalMilliseconds)
+        stored.toolCalls = outcome.toolCalls.isEmpty ? nil : Self.toolCallsJSON(outcome.toolCalls)
+        // In a task of its own: a cancelled answer's task would have the store refuse the write.
+        let finished = stored
+        let logger = self.logger
+        await Task {
+            do {
+                try await conversations.complete(finished)
+                try await conversations.touch(id: finished.conversationID, at: Clock.nowMilliseconds())
+            } catch {
+                logger.error("answer not stored", metadata: ["conversation": "\(finished.conversationID)", "error": "\(error)"])
+            }
+        }.value
+        logger.info(
+            "answer ended",
+            metadata: [
+                "conversation": "\(record.conversationID)", "state": "\(outcome.state.rawValue)", "provider": "\(outcome.provider ?? "-")",
+                "first_token_ms": "\(outcome.firstTokenMilliseconds.map(String.init) ?? "-")", "total_ms": "\(outcome.totalMilliseconds)",
+            ])
+        running.withLockedValue { $0[record.conversationID] = nil }
+    }
+
+    /// Earlier turns as the model should see them: questions and the text of answers (an answer
+    /// cut short keeps what it said; a failed one said nothing).
+    static func chatMessages(history: [ConversationMessageRecord]) -> [ChatMessage] {
+        var messages = [ChatMessage(role: .system, content: systemPrompt)]
+        for message in history {
+            switch message.role {
+            case "user": messages.append(ChatMessage(role: .user, content: message.content))
+            case "assistant" where !message.content.isEmpty: messages.append(ChatMessage(role: .assistant, content: message.content))
+            default: break
+            }
+        }
+        return messages
+    }
+
+    static func toolCallsJSON(_ calls: [ChatMessage.ToolCall]) -> String {
+        let value = JSONValue.array(calls.map { call in
+            .object([("id", .string(call.id)), ("name", .string(call.name)), ("arguments", .string(call.arguments))])
+        })
+        return String(decoding: value.jsonBytes, as: UTF8.self)
+    }
+}
