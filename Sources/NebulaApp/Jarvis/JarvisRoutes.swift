@@ -77,6 +77,8 @@ struct JarvisRoutes {
         var w = JSONWriter()
         w.raw("{\"result\":")
         write(conversation, into: &w, closed: false)
+        w.raw(",\"answering\":")
+        w.bool(messages.last?.state == "streaming")
         w.raw(",\"messages\":[")
         for (i, message) in messages.enumerated() {
             if i > 0 { w.raw(",") }
@@ -141,7 +143,7 @@ struct JarvisRoutes {
 
     private func cancel(_ request: Request, context: NebulaRequestContext) async throws -> Response {
         let conversation = try await conversation(context, for: try await reader(request))
-        let cancelled = service.cancel(conversation.id)
+        let cancelled = try await service.cancelAnywhere(conversation.id)
         return .json(Array("{\"result\":{\"cancelled\":\(cancelled)}}".utf8))
     }
 
@@ -163,8 +165,6 @@ struct JarvisRoutes {
         w.string(JarvisConversationOwners.channel(of: conversation.id))
         w.raw(",\"owner\":")
         w.string(conversation.owner)
-        w.raw(",\"answering\":")
-        w.bool(service.isAnswering(conversation.id))
         w.raw(",\"created_at\":")
         w.string(Timestamp.rfc3339(conversation.createdAt))
         w.raw(",\"updated_at\":")

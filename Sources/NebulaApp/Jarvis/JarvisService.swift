@@ -31,6 +31,9 @@ final class JarvisService: Sendable {
     private let logger: Logger
     /// Answers running on this replica, by conversation.
     private let running = NIOLockedValueBox([String: Task<Void, Never>]())
+    /// A `streaming` answer this old that no replica finished was orphaned by a replica that stopped.
+    static let orphanedAfter: Int64 = 15 * 60 * 1000
+    private let listenerIDs = NIOLockedValueBox(UInt64(1) << 62)
 
     init(conversations: ConversationRepository, providers: JarvisProviders, hub: Hub, batchInterval: Duration = .milliseconds(40), logger: Logger) {
         self.conversations = conversations
@@ -38,10 +41,6 @@ final class JarvisService: Sendable {
         self.hub = hub
         self.batchInterval = batchInterval
         self.logger = logger
-    }
-
-    func isAnswering(_ conversationID: String) -> Bool {
-        running.withLockedValue { $0[conversationID] != nil }
     }
 
     /// Stores the question and an empty answer, then streams the answer in the background.
@@ -53,8 +52,16 @@ final class JarvisService: Sendable {
         }
         guard claimed else { throw AskError.busy }
         do {
-            let history = try await conversations.messages(conversationID: conversation.id)
+            var history = try await conversations.messages(conversationID: conversation.id)
             let now = Clock.nowMilliseconds()
+            if var last = history.last, last.state == "streaming" {
+                // Another replica is answering here — or was, and stopped before it could finish.
+                guard now - last.createdAt > Self.orphanedAfter else { throw AskError.busy }
+                last.state = "interrupted"
+                last.error = "the replica streaming this answer stopped"
+                try await conversations.complete(last)
+                history[history.count - 1] = last
+            }
             let question = try await conversations.append(
                 ConversationMessageRecord(conversationID: conversation.id, role: "user", content: content, state: "complete", createdAt: now))
             let answer = try await conversations.append(
@@ -78,8 +85,25 @@ final class JarvisService: Sendable {
         return true
     }
 
+    /// Stops the conversation's answer wherever it runs: here directly, on another replica through
+    /// a request on the channel. False when no answer is streaming.
+    func cancelAnywhere(_ conversationID: String) async throws -> Bool {
+        if cancel(conversationID) { return true }
+        guard let streaming = try await conversations.messages(conversationID: conversationID).last, streaming.state == "streaming" else {
+            return false
+        }
+        try await hub.publish(AnswerCancelListener.request(answerID: streaming.id), to: JarvisConversationOwners.channel(of: conversationID), by: .server)
+        return true
+    }
+
     private func answer(_ request: ChatRequest, record: ConversationMessageRecord, channel: String) async {
         let hub = self.hub
+        let conversationID = record.conversationID
+        let listener = Session(
+            id: listenerIDs.withLockedValue { $0 += 1; return $0 }, principal: .server,
+            transport: AnswerCancelListener(answerID: record.id) { [weak self] in _ = self?.cancel(conversationID) })
+        try? await hub.subscribe(listener, to: channel, since: nil) { _, _ in OutboundMessage(json: Array("{}".utf8)) }
+        defer { Task { await hub.disconnect(listener) } }
         let conversations = self.conversations
         let sink = AnswerEventSink { event in
             let position = try await hub.publish(event, to: channel, by: .server)
