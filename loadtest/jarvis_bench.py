@@ -7,7 +7,8 @@ was written (`<t=NS>`), so each token's delay is measured on one clock — direc
 the stub) and through Nebula (POST /messages, the answer read from `jarvis.<id>` over WebSocket). First
 token: from the request to the first token seen. Nebula batches deltas (one publication per 40 ms at most),
 so per-token delay through Nebula includes up to one batch interval by design; the first token is sent at
-once.
+once. Direct and through-Nebula answers alternate, and the first-token overhead is also reported per pair
+(Nebula's answer minus the direct one just before it), which cancels out most of the machine's noise.
 
   NEBULA_BIN=.build-release/release/nebula python3 loadtest/jarvis_bench.py --answers 200 --tokens 20
 """
@@ -55,9 +56,8 @@ def percentile(values, p):
     return values[k]
 
 
-def direct(stub, answers, tokens):
+def direct(stub, answers, tokens, first, delays):
     """First-token time and per-token delays reading the stub's SSE ourselves."""
-    first, delays = [], []
     body = json.dumps({"model": "m", "stream": True, "messages": [{"role": "user", "content": "hi"}]}).encode()
     for _ in range(answers):
         stub.scripts.append(Script(tokens=stamped_tokens(tokens), delay=0.002))
@@ -78,10 +78,10 @@ def direct(stub, answers, tokens):
                             first.append((now - started) / 1e6)
                             got_first = True
                         delays.append((now - int(stamp)) / 1e6)
-    return first, delays
 
 
-def through_nebula(stub, answers, tokens, binary, data_dir):
+def interleaved(stub, answers, tokens, binary, data_dir):
+    """Direct and through-Nebula answers alternate, so both see the same machine."""
     from websockets.sync.client import connect
     port = free_port()
     key = "bench-key"
@@ -105,11 +105,12 @@ def through_nebula(stub, answers, tokens, binary, data_dir):
 
         http("PUT", "/api/v1/jarvis/providers", {"providers": [{"name": "stub", "base_url": stub.base_url, "model": "m"}]})
         conversation = http("POST", "/api/v1/jarvis/conversations", {})["result"]
-        first, delays = [], []
+        d_first, d_delays, first, delays = [], [], [], []
         with connect(f"ws://127.0.0.1:{port}/ws?token={key}") as ws:
             ws.send(json.dumps({"id": 1, "op": "subscribe", "channel": conversation["channel"]}))
             json.loads(ws.recv())
             for n in range(answers):
+                direct(stub, 1, tokens, d_first, d_delays)
                 stub.scripts.append(Script(tokens=stamped_tokens(tokens), delay=0.002))
                 started = time.monotonic_ns()
                 answer = http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/messages", {"content": f"q{n}"})["result"]["answer"]["id"]
@@ -128,7 +129,7 @@ def through_nebula(stub, answers, tokens, binary, data_dir):
                             delays.append((now - int(stamp)) / 1e6)
                     elif data.get("type") == "answer.end":
                         break
-        return first, delays
+        return (d_first, d_delays), (first, delays)
     finally:
         proc.terminate()
         proc.wait(10)
@@ -143,9 +144,8 @@ def main():
     binary = os.environ.get("NEBULA_BIN", str(HERE.parent / ".build-release" / "release" / "nebula"))
     stub = OpenAIStub().start()
     try:
-        d_first, d_delays = direct(stub, args.answers, args.tokens)
         with tempfile.TemporaryDirectory() as data_dir:
-            n_first, n_delays = through_nebula(stub, args.answers, args.tokens, binary, data_dir)
+            (d_first, d_delays), (n_first, n_delays) = interleaved(stub, args.answers, args.tokens, binary, data_dir)
     finally:
         stub.stop()
 
@@ -158,6 +158,10 @@ def main():
         "direct": {"first_token_ms": summary(d_first), "token_delay_ms": summary(d_delays)},
         "nebula": {"first_token_ms": summary(n_first), "token_delay_ms": summary(n_delays)},
     }
+    # Per answer, Nebula's first token minus the direct one taken just before it (same conditions).
+    paired = [n - d for d, n in zip(d_first, n_first)]
+    result["added_paired_first_token_ms"] = summary(paired)
+    result["load_average_1m"] = float(open("/proc/loadavg").read().split()[0])
     result["added"] = {
         "first_token_ms": {p: round(result["nebula"]["first_token_ms"][p] - result["direct"]["first_token_ms"][p], 3) for p in ("p50", "p99")},
         "token_delay_ms": {p: round(result["nebula"]["token_delay_ms"][p] - result["direct"]["token_delay_ms"][p], 3) for p in ("p50", "p99")},

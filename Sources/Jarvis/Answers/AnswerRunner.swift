@@ -15,7 +15,15 @@ public struct AnswerRunner: Sendable {
 
     /// Runs until the answer ends; cancel the calling task to stop it (upstream generation stops too).
     public func run(_ request: ChatRequest, answerID: Int64, sink: AnswerEventSink) async -> AnswerOutcome {
-        let started = ContinuousClock.now
+        await run(chain.stream(request), answerID: answerID, sink: sink, started: .now)
+    }
+
+    /// The same for a chain stream started earlier (`chain.stream(request)`): the caller can have the
+    /// provider working while it stores the question. Latencies count from `started`.
+    public func run(
+        _ stream: AsyncThrowingStream<ProviderChain.Event, any Error>, answerID: Int64, sink: AnswerEventSink,
+        started: ContinuousClock.Instant
+    ) async -> AnswerOutcome {
         sink.send(.object([("type", .string("answer.start")), ("answer", .number(String(answerID)))]))
         let batcher = DeltaBatcher(interval: batchInterval) { text in
             sink.send(.object([("type", .string("answer.delta")), ("answer", .number(String(answerID))), ("text", .string(text))]))
@@ -24,7 +32,7 @@ public struct AnswerRunner: Sendable {
         var toolCalls = ToolCallAssembler()
         var contentChunks = 0
         do {
-            for try await event in chain.stream(request) {
+            for try await event in stream {
                 switch event {
                 case .answering(let provider, let model):
                     outcome.provider = provider

@@ -14,6 +14,10 @@ final class JarvisProviders: Sendable {
     private let logger: Logger
     private let breakerPolicy: CircuitBreaker.Policy
     private let breakers = NIOLockedValueBox([String: CircuitBreaker]())
+    /// The chain as last read, and when: asking reads the store at most every `cacheFor` (another
+    /// replica's edit shows up that much later; this replica's own at once).
+    private let cached = NIOLockedValueBox<(chain: ProviderChain, at: ContinuousClock.Instant)?>(nil)
+    static let cacheFor: Duration = .seconds(2)
 
     init(repository: JarvisProviderRepository, box: SecretBox, client: HTTPClient, breakerPolicy: CircuitBreaker.Policy, logger: Logger) {
         self.repository = repository
@@ -35,10 +39,18 @@ final class JarvisProviders: Sendable {
 
     func replace(with records: [JarvisProviderRecord]) async throws {
         try await repository.replaceAll(records)
+        cached.withLockedValue { $0 = nil }
     }
 
-    /// The configured chain, read now (another replica may have changed it).
+    /// The configured chain.
     func chain() async throws -> ProviderChain {
+        if let (chain, at) = cached.withLockedValue({ $0 }), ContinuousClock.now - at < Self.cacheFor { return chain }
+        let chain = try await readChain()
+        cached.withLockedValue { $0 = (chain, .now) }
+        return chain
+    }
+
+    private func readChain() async throws -> ProviderChain {
         let links = try await repository.all().map { record in
             let key = try record.sealedKey.map { try box.openString($0, context: Self.keyContext(record.name)) }
             let configuration = ProviderConfiguration(

@@ -62,15 +62,25 @@ final class JarvisService: Sendable {
                 try await conversations.complete(last)
                 history[history.count - 1] = last
             }
+            let request = ChatRequest(messages: Self.chatMessages(history: history) + [ChatMessage(role: .user, content: content)])
+            // The provider starts on the question while it is being stored: time to first token is
+            // the provider's, not the provider's plus our writes. A chain that cannot be read fails
+            // the answer below, with its reason, like any provider failure.
+            let started = ContinuousClock.now
+            let stream: Result<AsyncThrowingStream<ProviderChain.Event, any Error>, any Error>
+            do {
+                stream = .success(try await providers.chain().stream(request))
+            } catch {
+                stream = .failure(error)
+            }
             let question = try await conversations.append(
                 ConversationMessageRecord(conversationID: conversation.id, role: "user", content: content, state: "complete", createdAt: now))
             let answer = try await conversations.append(
                 ConversationMessageRecord(conversationID: conversation.id, role: "assistant", content: "", state: "streaming", createdAt: now))
-            try await conversations.touch(id: conversation.id, at: now)
-            let request = ChatRequest(messages: Self.chatMessages(history: history) + [ChatMessage(role: .user, content: content)])
             let channel = JarvisConversationOwners.channel(of: conversation.id)
-            let task = Task { await self.answer(request, record: answer, channel: channel) }
+            let task = Task { await self.answer(stream, record: answer, channel: channel, started: started) }
             running.withLockedValue { $0[conversation.id] = task }
+            try? await conversations.touch(id: conversation.id, at: now)  // only the list's order
             return Started(channel: channel, question: question, answer: answer)
         } catch {
             running.withLockedValue { $0[conversation.id] = nil }
@@ -96,7 +106,10 @@ final class JarvisService: Sendable {
         return true
     }
 
-    private func answer(_ request: ChatRequest, record: ConversationMessageRecord, channel: String) async {
+    private func answer(
+        _ stream: Result<AsyncThrowingStream<ProviderChain.Event, any Error>, any Error>, record: ConversationMessageRecord, channel: String,
+        started: ContinuousClock.Instant
+    ) async {
         let hub = self.hub
         let conversationID = record.conversationID
         let listener = Session(
@@ -116,10 +129,11 @@ final class JarvisService: Sendable {
             }
         }
         let outcome: AnswerOutcome
-        do {
-            let chain = try await providers.chain()
-            outcome = await AnswerRunner(chain: chain, batchInterval: batchInterval).run(request, answerID: record.id, sink: sink)
-        } catch {
+        switch stream {
+        case .success(let stream):
+            outcome = await AnswerRunner(chain: ProviderChain(links: []), batchInterval: batchInterval)
+                .run(stream, answerID: record.id, sink: sink, started: started)
+        case .failure(let error):
             outcome = AnswerRunner.fail(answerID: record.id, error: "the provider configuration could not be read: \(error)", sink: sink)
         }
         let failures = await sink.finish()
