@@ -20,7 +20,7 @@ private let request = ChatRequest(messages: [ChatMessage(role: .user, content: "
 struct AnswerRunnerTests {
     @Test func batchesTokensButSendsTheFirstAtOnceAndEndsWithTheOutcome() async {
         var steps: [ScriptedProvider.Step] = [.chunk(ChatCompletionChunk(content: ""))]
-        for n in 0..<40 { steps += [.chunk(text("t\(n) ")), .wait(.milliseconds(5))] }
+        for n in 0..<40 { steps += [.chunk(text("t\(n) "))] }  // faster than the batch interval
         steps += [.chunk(ChatCompletionChunk(finishReason: "stop")), .chunk(ChatCompletionChunk(usage: .init(promptTokens: 11, completionTokens: 40)))]
         let provider = ScriptedProvider("gpu", steps)
         let recorder = Recorder()
@@ -35,9 +35,10 @@ struct AnswerRunnerTests {
         #expect(recorder.text == expectedText)
         #expect(recorder.types.first == "answer.start" && recorder.types.dropFirst().first == "answer.provider")
         #expect(recorder.types.last == "answer.end")
-        // 40 tokens 5 ms apart at a 40-ms batch: far fewer frames than tokens, but more than one.
+        // 40 tokens at once with a 40-ms batch: the first alone, the rest together (a loaded machine
+        // may split them once or twice more) — far fewer frames than tokens.
         let deltas = recorder.types.filter { $0 == "answer.delta" }.count
-        #expect(deltas >= 3 && deltas <= 15, "\(deltas) delta frames")
+        #expect(deltas >= 2 && deltas <= 10, "\(deltas) delta frames")
         // The first delta carries the first token alone: it was not held for the batch interval.
         #expect(recorder.all.first { $0["type"]?.stringValue == "answer.delta" }?["text"] == .string("t0 "))
         #expect(recorder.end?["state"] == .string("complete"))
