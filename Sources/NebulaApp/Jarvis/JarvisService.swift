@@ -115,8 +115,16 @@ final class JarvisService: Sendable {
         let listener = Session(
             id: listenerIDs.withLockedValue { $0 += 1; return $0 }, principal: .server,
             transport: AnswerCancelListener(answerID: record.id) { [weak self] in _ = self?.cancel(conversationID) })
-        try? await hub.subscribe(listener, to: channel, since: nil) { _, _ in OutboundMessage(json: Array("{}".utf8)) }
-        defer { Task { await hub.disconnect(listener) } }
+        // Beside the answer, not before it: the first token must not wait for this subscription.
+        let listening = Task {
+            try? await hub.subscribe(listener, to: channel, since: nil) { _, _ in OutboundMessage(json: Array("{}".utf8)) }
+        }
+        defer {
+            Task {
+                await listening.value
+                await hub.disconnect(listener)
+            }
+        }
         let conversations = self.conversations
         let sink = AnswerEventSink { event in
             let position = try await hub.publish(event, to: channel, by: .server)
