@@ -20,6 +20,7 @@ import { AlertsPage } from "./js/pages/alerts.js";
 import { AuditPage } from "./js/pages/audit.js";
 import { ContainerPage } from "./js/pages/container.js";
 import { ContainersPage } from "./js/pages/containers.js";
+import { JarvisPage } from "./js/pages/jarvis.js";
 import { KeysPage } from "./js/pages/keys.js";
 import { StoragePage } from "./js/pages/storage.js";
 import { UsersPage } from "./js/pages/users.js";
@@ -82,10 +83,14 @@ const pages = {
   }),
   storage: new StoragePage($("page-storage"), { connection: () => connection }),
   alerts: new AlertsPage($("page-alerts"), { store: alertStore }),
+  jarvis: new JarvisPage($("page-jarvis"), {
+    connection: () => connection,
+    param: () => router.currentParam(),
+  }),
 };
 
 /** Pages for everyone signed in, whatever the role, API keys included. */
-const COMMON_PAGES = ["overview", "containers", "container", "storage", "alerts"];
+const COMMON_PAGES = ["overview", "containers", "container", "storage", "alerts", "jarvis"];
 
 const signin = new SignIn({
   onSignedIn: (user) => enterSession(user),

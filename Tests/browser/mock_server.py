@@ -14,6 +14,9 @@ Serves web/ and speaks enough of docs/protocol.md to drive the dashboard:
   ``/api/v1/account/*``, ``/api/v1/users``, ``/api/v1/keys``, ``/api/v1/audit``,
   ``POST /api/v1/publish``; withdrawn credentials close their sockets with 4003
 * GET /api/v1/channels, GET /healthz
+* Jarvis conversations without a provider: ``/api/v1/jarvis/conversations``
+  (list, create, show, rename, delete; asking answers 503) and their
+  ``jarvis.<id>`` channels, so the Jarvis page has something to show
 
 Usage::
 
@@ -291,6 +294,8 @@ class Broker:
             return name
         if name.startswith("app.") and len(name) > 4:
             return "app.*"
+        if name.startswith("jarvis.") and len(name) > 7:
+            return "jarvis.*"
         return None
 
     def get(self, name: str) -> Channel:
@@ -522,6 +527,7 @@ class MockServer:
         self.started = time.time()
         self.peers: set[Peer] = set()
         self.accounts = Accounts(key)
+        self.conversations: dict[str, dict] = {}  # Jarvis, id -> conversation (no messages: no provider)
         self.accounts.on_audit = lambda entry: self.broker.get("audit").publish(entry)
         self.accounts.on_withdrawn = self._withdraw
         # one sample straight away so a latest-value subscribe has something to hand over
@@ -943,7 +949,44 @@ class MockServer:
             pub = ch.publish(payload)
             return self._json(200, {"result": {"channel": channel, "epoch": ch.epoch, "offset": pub["offset"]}})
 
+        if path.startswith("/api/v1/jarvis/"):
+            return self._jarvis(method, path, body, need())
+
         raise APIError(404, "not_found", "no such endpoint")
+
+    def _jarvis(self, method: str, path: str, body: dict, p: Principal):
+        """Just enough of Jarvis for the page: conversations of their owner, and no provider to ask."""
+        mine = {c["id"]: c for c in self.conversations.values() if c["owner"] == p.name or p.is_admin}
+        if (method, path) == ("GET", "/api/v1/jarvis/conversations"):
+            listed = sorted(mine.values(), key=lambda c: c["updated_at"], reverse=True)
+            return self._json(200, {"result": {"conversations": listed}})
+        if (method, path) == ("POST", "/api/v1/jarvis/conversations"):
+            title = body.get("title") or "New conversation"
+            cid = secrets.token_hex(16)
+            c = {"id": cid, "title": title, "channel": f"jarvis.{cid}", "owner": p.name,
+                 "created_at": now_iso(), "updated_at": now_iso()}
+            self.conversations[cid] = c
+            return self._json(201, {"result": c})
+        m = re.fullmatch(r"/api/v1/jarvis/conversations/([0-9a-f]+)(/messages|/cancel)?", path)
+        c = mine.get(m.group(1)) if m else None
+        if c is None:
+            raise APIError(404, "not_found", "no such conversation")
+        if m.group(2) == "/messages" and method == "POST":
+            raise APIError(503, "unavailable", "the mock server has no Jarvis provider")
+        if m.group(2) == "/cancel" and method == "POST":
+            return self._json(200, {"result": {"cancelled": False}})
+        if m.group(2) is None and method == "GET":
+            return self._json(200, {"result": {**c, "answering": False, "messages": []}})
+        if m.group(2) is None and method == "PATCH":
+            title = body.get("title")
+            if not isinstance(title, str) or not 1 <= len(title) <= 200:
+                raise APIError(400, "bad_request", "a title is 1-200 characters")
+            c.update(title=title, updated_at=now_iso())
+            return self._json(200, {"result": c})
+        if m.group(2) is None and method == "DELETE":
+            del self.conversations[c["id"]]
+            return self._json(200, {"result": {}})
+        raise APIError(405, "method_not_allowed", f"{method} is not allowed here")
 
     def _channels(self) -> dict:
         return {

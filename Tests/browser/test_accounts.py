@@ -300,7 +300,7 @@ def test_setup_link_creates_admin_and_goes_live(fresh, browsers):
     wait_live(d)
     wait_for(d, lambda dr: NUMBER.search(text_of(dr, "#cpu-total")), 10, "no CPU number over the session socket")
     assert text_of(d, "#who-name") == "alice" and text_of(d, "#who-role").lower() == "admin"
-    assert nav_labels(d) == ["Overview", "Containers", "Storage", "Alerts", "Account", "Users", "Keys", "Audit"]
+    assert nav_labels(d) == ["Overview", "Containers", "Storage", "Alerts", "Jarvis", "Account", "Users", "Keys", "Audit"]
     url = socket_url(d)
     assert url.endswith("/ws") and "token" not in url, f"the session socket should carry no token: {url}"
     assert d.execute_script("return sessionStorage.getItem('nebula.apiKey')") is None
@@ -380,7 +380,7 @@ def test_logout_then_login_and_wrong_password(nebula, browsers):
     # Keyboard: the navigation and the sign-out button are reachable and work.
     d.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
     seen = []
-    for _ in range(10):
+    for _ in range(12):  # past the page, then the nav links up to Account
         el = d.switch_to.active_element
         seen.append(el.get_attribute("id") or el.get_attribute("data-route") or el.tag_name)
         if el.get_attribute("data-route") == "account":
@@ -529,7 +529,7 @@ def test_viewer_reads_notices_operator_posts_them(nebula, admin, browsers):
 
     v = browsers("desktop")
     sign_in(v, nebula, viewer)
-    assert nav_labels(v) == ["Overview", "Containers", "Storage", "Alerts", "Account"], nav_labels(v)
+    assert nav_labels(v) == ["Overview", "Containers", "Storage", "Alerts", "Jarvis", "Account"], nav_labels(v)
     assert text_of(v, "#who-role").lower() == "viewer"
     v.get(f"{nebula.url}/#/users")  # no admin pages by URL either
     wait_for(v, lambda d: d.current_url.endswith("#/"), 5, "a viewer was not sent back to the overview")
@@ -551,7 +551,7 @@ def test_viewer_reads_notices_operator_posts_them(nebula, admin, browsers):
     go(admin, "overview")
     sign_out(v)
     sign_in(v, nebula, operator)
-    assert nav_labels(v) == ["Overview", "Containers", "Storage", "Alerts", "Account"]
+    assert nav_labels(v) == ["Overview", "Containers", "Storage", "Alerts", "Jarvis", "Account"]
     text = f"Rebooting the NAS at 22:00 <b>{secrets.token_hex(2)}</b>"
     box = v.find_element(By.CSS_SELECTOR, "#notices input[name=text]")
     assert box.is_enabled()

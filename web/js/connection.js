@@ -133,15 +133,23 @@ export class Connection extends EventTarget {
    *        from the stream should be reloaded (e.g. with `history`).
    * @param {(result: object) => void} [handlers.onSubscribed]
    * @param {(err: Error) => void} [handlers.onError]
+   * @param {object} [options]
+   * @param {{epoch: string, offset: number} | null} [options.since]
+   *        start from this stream position instead of "now": the first subscribe
+   *        asks for recovery from it, and the recovered publications (everything
+   *        after `since.offset`) go to onPublication before the live ones; when the
+   *        server cannot recover (`recovered: false`) onReset runs as after a gap.
    * @returns {() => void} unsubscribe function
    */
-  subscribe(channel, handlers) {
+  subscribe(channel, handlers, { since = null } = {}) {
     if (this.subs.has(channel)) throw new Error(`already subscribed to ${channel}`);
+    const resume =
+      since && typeof since.epoch === "string" && since.epoch && Number.isFinite(since.offset) ? since : null;
     const sub = {
       channel,
       handlers,
-      epoch: null, // epoch of the last seen position
-      offset: 0, // offset of the last publication seen (or subscribe result)
+      epoch: resume ? resume.epoch : null, // epoch of the last seen position
+      offset: resume ? resume.offset : 0, // offset of the last publication seen (or subscribe result)
       active: false, // subscribed on the current socket
       buffer: null, // publications that arrived while the subscribe was in flight
     };

@@ -1,13 +1,13 @@
 // The URL fragment: hash routes for the pages (`#/`, `#/account`, `#/users`,
 // `#/keys`, `#/audit`, `#/containers`, `#/containers/<name>`, `#/storage`,
-// `#/alerts`) and one-time secrets handed over in links (`#token=`,
+// `#/alerts`, `#/jarvis`, `#/jarvis/<conversation-id>`) and one-time secrets handed over in links (`#token=`,
 // `#setup=`), which are scrubbed from the address bar as soon as they are read
 // so they do not stay in the history or get shared by accident.
 
-export const PAGES = ["overview", "account", "users", "keys", "audit", "containers", "container", "storage", "alerts"];
+export const PAGES = ["overview", "account", "users", "keys", "audit", "containers", "container", "storage", "alerts", "jarvis"];
 
-/** Pages addressed as `#/<section>/<param>`: the section's detail page. */
-const DETAIL = { containers: "container" };
+/** Pages addressed as `#/<section>/<param>`: the section's detail page (Jarvis is its own). */
+const DETAIL = { containers: "container", jarvis: "jarvis" };
 
 /** The nav item that stands for a page (a detail page lights up its list). */
 export function navFor(page) {
