@@ -104,12 +104,13 @@ def interleaved(stub, answers, tokens, binary, data_dir):
                 return json.loads(r.read())
 
         http("PUT", "/api/v1/jarvis/providers", {"providers": [{"name": "stub", "base_url": stub.base_url, "model": "m"}]})
-        conversation = http("POST", "/api/v1/jarvis/conversations", {})["result"]
         d_first, d_delays, first, delays = [], [], [], []
         with connect(f"ws://127.0.0.1:{port}/ws?token={key}") as ws:
-            ws.send(json.dumps({"id": 1, "op": "subscribe", "channel": conversation["channel"]}))
-            json.loads(ws.recv())
             for n in range(answers):
+                # A fresh conversation each time: the provider gets one question, as in the direct case.
+                conversation = http("POST", "/api/v1/jarvis/conversations", {})["result"]
+                ws.send(json.dumps({"id": n + 1, "op": "subscribe", "channel": conversation["channel"]}))
+                json.loads(ws.recv())
                 direct(stub, 1, tokens, d_first, d_delays)
                 stub.scripts.append(Script(tokens=stamped_tokens(tokens), delay=0.002))
                 started = time.monotonic_ns()
@@ -129,6 +130,7 @@ def interleaved(stub, answers, tokens, binary, data_dir):
                             delays.append((now - int(stamp)) / 1e6)
                     elif data.get("type") == "answer.end":
                         break
+                ws.send(json.dumps({"id": 100_000 + n, "op": "unsubscribe", "channel": conversation["channel"]}))
         return (d_first, d_delays), (first, delays)
     finally:
         proc.terminate()
