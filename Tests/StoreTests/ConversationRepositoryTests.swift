@@ -46,6 +46,13 @@ struct ConversationRepositoryTests {
             try await conversations.append(ConversationMessageRecord(conversationID: "c-1", role: "wizard", content: "", state: "complete", createdAt: 1))
         }
 
+        // A question and its answer in one write; ids in that order, after the earlier ones.
+        let (q2, a2) = try await conversations.appendExchange(
+            question: ConversationMessageRecord(conversationID: "c-1", role: "user", content: "And now?", state: "complete", createdAt: 30),
+            answer: ConversationMessageRecord(conversationID: "c-1", role: "assistant", content: "", state: "streaming", createdAt: 30))
+        #expect(q2.id > answer.id && a2.id > q2.id)
+        #expect(try await conversations.messages(conversationID: "c-1").suffix(2) == [q2, a2])
+
         #expect(try await conversations.delete(id: "c-1"))
         #expect(try await !conversations.delete(id: "c-1"))
         #expect(try await conversations.messages(conversationID: "c-1").isEmpty)

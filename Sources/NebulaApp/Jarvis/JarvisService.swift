@@ -73,10 +73,9 @@ final class JarvisService: Sendable {
             } catch {
                 stream = .failure(error)
             }
-            let question = try await conversations.append(
-                ConversationMessageRecord(conversationID: conversation.id, role: "user", content: content, state: "complete", createdAt: now))
-            let answer = try await conversations.append(
-                ConversationMessageRecord(conversationID: conversation.id, role: "assistant", content: "", state: "streaming", createdAt: now))
+            let (question, answer) = try await conversations.appendExchange(
+                question: ConversationMessageRecord(conversationID: conversation.id, role: "user", content: content, state: "complete", createdAt: now),
+                answer: ConversationMessageRecord(conversationID: conversation.id, role: "assistant", content: "", state: "streaming", createdAt: now))
             let channel = JarvisConversationOwners.channel(of: conversation.id)
             let task = Task { await self.answer(stream, record: answer, channel: channel, started: started) }
             running.withLockedValue { $0[conversation.id] = task }

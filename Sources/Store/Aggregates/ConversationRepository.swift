@@ -134,6 +134,28 @@ public struct ConversationRepository: Sendable {
         return stored
     }
 
+    /// Stores a question and the (empty, `streaming`) answer to it in one statement; answers both
+    /// with their ids. One write instead of two on the path to an answer's first token.
+    public func appendExchange(
+        question: ConversationMessageRecord, answer: ConversationMessageRecord
+    ) async throws(StoreError) -> (question: ConversationMessageRecord, answer: ConversationMessageRecord) {
+        let rows = try await database.query("""
+            INSERT INTO jarvis_messages (conversation_id, role, content, state, created_at)
+            VALUES (\(bind: question.conversationID), \(bind: question.role), \(bind: question.content), \(bind: question.state),
+                    \(bind: question.createdAt)),
+                   (\(bind: answer.conversationID), \(bind: answer.role), \(bind: answer.content), \(bind: answer.state),
+                    \(bind: answer.createdAt))
+            RETURNING id
+            """)
+        let ids = try rows.map { row throws(StoreError) in try row.int("id") }.sorted()
+        guard ids.count == 2 else { throw .decoding(column: "id", expected: "two ids", found: "\(ids.count)") }
+        var storedQuestion = question
+        var storedAnswer = answer
+        storedQuestion.id = ids[0]
+        storedAnswer.id = ids[1]
+        return (storedQuestion, storedAnswer)
+    }
+
     /// Writes an answer's final content and outcome over its `streaming` row.
     public func complete(_ message: ConversationMessageRecord) async throws(StoreError) {
         try await database.execute("""
