@@ -25,8 +25,8 @@ struct AnswerRunnerTests {
         let provider = ScriptedProvider("gpu", steps)
         let recorder = Recorder()
         let sink = recorder.sink()
-        let outcome = await AnswerRunner(chain: ProviderChain(links: [.init(provider: provider)]), batchInterval: .milliseconds(40))
-            .run(request, answerID: 7, sink: sink)
+        let outcome = await AnswerRunner(batchInterval: .milliseconds(40))
+            .run(request, on: ProviderChain(links: [.init(provider: provider)]), answerID: 7, sink: sink)
         #expect(await sink.finish().isEmpty)
 
         let expectedText = (0..<40).map { "t\($0) " }.joined()
@@ -50,7 +50,7 @@ struct AnswerRunnerTests {
         let provider = ScriptedProvider("gpu", [.chunk(text("Half ")), .chunk(text("an")), .fail(.endedEarly)])
         let recorder = Recorder()
         let sink = recorder.sink()
-        let outcome = await AnswerRunner(chain: ProviderChain(links: [.init(provider: provider)])).run(request, answerID: 1, sink: sink)
+        let outcome = await AnswerRunner().run(request, on: ProviderChain(links: [.init(provider: provider)]), answerID: 1, sink: sink)
         _ = await sink.finish()
         #expect(outcome.state == .interrupted && outcome.content == "Half an")
         #expect(recorder.text == "Half an")
@@ -62,7 +62,7 @@ struct AnswerRunnerTests {
         let provider = ScriptedProvider("gpu", [.fail(.unreachable("refused"))])
         let recorder = Recorder()
         let sink = recorder.sink()
-        let outcome = await AnswerRunner(chain: ProviderChain(links: [.init(provider: provider)])).run(request, answerID: 1, sink: sink)
+        let outcome = await AnswerRunner().run(request, on: ProviderChain(links: [.init(provider: provider)]), answerID: 1, sink: sink)
         _ = await sink.finish()
         #expect(outcome.state == .failed && outcome.content.isEmpty)
         #expect(recorder.types == ["answer.start", "answer.end"])
@@ -73,8 +73,8 @@ struct AnswerRunnerTests {
         let provider = ScriptedProvider("gpu", [.chunk(text("a")), .wait(.seconds(30)), .chunk(text("never"))])
         let recorder = Recorder()
         let sink = recorder.sink()
-        let runner = AnswerRunner(chain: ProviderChain(links: [.init(provider: provider)]))
-        let task = Task { await runner.run(request, answerID: 3, sink: sink) }
+        let runner = AnswerRunner()
+        let task = Task { await runner.run(request, on: ProviderChain(links: [.init(provider: provider)]), answerID: 3, sink: sink) }
         for _ in 0..<200 where recorder.text.isEmpty { try await Task.sleep(for: .milliseconds(5)) }
         task.cancel()
         let outcome = await task.value
@@ -95,7 +95,7 @@ struct AnswerRunnerTests {
         ])
         let recorder = Recorder()
         let sink = recorder.sink()
-        let outcome = await AnswerRunner(chain: ProviderChain(links: [.init(provider: provider)])).run(request, answerID: 1, sink: sink)
+        let outcome = await AnswerRunner().run(request, on: ProviderChain(links: [.init(provider: provider)]), answerID: 1, sink: sink)
         _ = await sink.finish()
         #expect(outcome.toolCalls == [
             .init(id: "call_a", name: "container_logs", arguments: #"{"name":"db"}"#),

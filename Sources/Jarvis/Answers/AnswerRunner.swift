@@ -5,16 +5,15 @@ import Realtime
 /// complete, cancelled, interrupted mid-answer or failed — so a client never waits on a silent
 /// truncation.
 public struct AnswerRunner: Sendable {
-    public let chain: ProviderChain
     public let batchInterval: Duration
 
-    public init(chain: ProviderChain, batchInterval: Duration = .milliseconds(40)) {
-        self.chain = chain
+    public init(batchInterval: Duration = .milliseconds(40)) {
         self.batchInterval = batchInterval
     }
 
-    /// Runs until the answer ends; cancel the calling task to stop it (upstream generation stops too).
-    public func run(_ request: ChatRequest, answerID: Int64, sink: AnswerEventSink) async -> AnswerOutcome {
+    /// Asks the chain and runs until the answer ends; cancel the calling task to stop it (upstream
+    /// generation stops too).
+    public func run(_ request: ChatRequest, on chain: ProviderChain, answerID: Int64, sink: AnswerEventSink) async -> AnswerOutcome {
         await run(chain.stream(request), answerID: answerID, sink: sink, started: .now)
     }
 

@@ -138,7 +138,7 @@ final class JarvisService: Sendable {
         let outcome: AnswerOutcome
         switch stream {
         case .success(let stream):
-            outcome = await AnswerRunner(chain: ProviderChain(links: []), batchInterval: batchInterval)
+            outcome = await AnswerRunner(batchInterval: batchInterval)
                 .run(stream, answerID: record.id, sink: sink, started: started)
         case .failure(let error):
             outcome = AnswerRunner.fail(answerID: record.id, error: "the provider configuration could not be read: \(error)", sink: sink)
