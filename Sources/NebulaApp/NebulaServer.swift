@@ -118,9 +118,19 @@ public enum NebulaServer {
         let jarvisProviders = JarvisProviders(
             repository: JarvisProviderRepository(database), box: vault.box, client: jarvisHTTP,
             breakerPolicy: CircuitBreaker.Policy(), logger: logger)
-        let jarvis = JarvisService(conversations: conversations, providers: jarvisProviders, hub: hub, logger: logger)
+        let jarvisTools = JarvisToolbox(
+            catalog: ToolCatalog([
+                HostMetricsTool(telemetry: telemetry), ContainerListTool(containers: containers), ContainerLogsTool(client: docker),
+                DiskUsageTool(storage: storage), DNSResolveTool(), HTTPCheckTool(client: jarvisHTTP), TLSCertificateTool(group: eventLoopGroup),
+                RestartContainerTool(client: docker, containers: containers),
+            ]),
+            calls: ToolCallRepository(database))
+        let jarvis = JarvisService(
+            conversations: conversations, providers: jarvisProviders,
+            tools: ToolCallHandler(toolbox: jarvisTools, conversations: conversations, hub: hub, audit: audit, logger: logger), hub: hub, logger: logger)
         JarvisRoutes(service: jarvis, authenticator: authenticator, audit: audit).register(on: router)
         JarvisProviderRoutes(providers: jarvisProviders, authenticator: authenticator, audit: audit).register(on: router)
+        JarvisToolRoutes(toolbox: jarvisTools, authenticator: authenticator, audit: audit).register(on: router)
         webSocketRoutes.register(on: router)
 
         let webSocketConfiguration = WebSocketUpgradeChannel.Configuration(

@@ -71,7 +71,10 @@ class OpenAIStub:
                         for index, call in enumerate(script.tool_calls):
                             self._write(chunk({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
                                                                "function": {"name": call["name"], "arguments": ""}}]}))
-                            self._write(chunk({"tool_calls": [{"index": index, "function": {"arguments": call["arguments"]}}]}))
+                            # The arguments' JSON text in fragments, as OpenAI streams it.
+                            text = call["arguments"]
+                            for start in range(0, len(text), 7):
+                                self._write(chunk({"tool_calls": [{"index": index, "function": {"arguments": text[start:start + 7]}}]}))
                     if script.end == "die":
                         self.connection.shutdown(socket.SHUT_RDWR)
                         return

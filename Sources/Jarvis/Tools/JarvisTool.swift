@@ -19,11 +19,17 @@ public protocol JarvisTool: Sendable {
     var tier: ToolTier { get }
     /// JSON Schema of the arguments object.
     var parameters: JSONValue { get }
+    /// What a person needs to let this tool run (approve it, or have it run at once when the policy
+    /// says auto); nil: anyone who may talk to Jarvis.
+    var requiredScope: Principal.Scope? { get }
     /// Runs the tool; the result goes back to the model as JSON text.
     func run(_ arguments: JSONValue) async throws(ToolError) -> JSONValue
 }
 
 extension JarvisTool {
+    /// Reading needs nothing beyond talking to Jarvis; changing things is for operators.
+    public var requiredScope: Principal.Scope? { tier == .diagnose ? nil : .containers }
+
     public var definition: ToolDefinition {
         ToolDefinition(name: name, description: description, parameters: parameters)
     }
@@ -37,6 +43,16 @@ public struct ToolError: Error, Equatable, Sendable, CustomStringConvertible {
         /// The tool ran and what it checked failed or could not be reached.
         case failed
         case timeout
+        /// The model named a tool the catalog does not have.
+        case unknownTool = "unknown_tool"
+        /// The policy forbids the tool.
+        case forbidden
+        /// A person declined the call.
+        case rejected
+        /// Nobody decided before the conversation moved on.
+        case expired
+        /// The answer was stopped while the tool ran.
+        case cancelled
     }
 
     public let code: Code

@@ -4,7 +4,8 @@ import Realtime
 
 extension Request {
     /// The body as a JSON object, or the contract's 400 saying what was expected.
-    func jsonObject(upTo limit: Int = 16 * 1024, expecting shape: String) async throws -> JSONValue {
+    /// `allowEmpty`: a request without a body reads as `{}` (for endpoints whose fields are all optional).
+    func jsonObject(upTo limit: Int = 16 * 1024, expecting shape: String, allowEmpty: Bool = false) async throws -> JSONValue {
         var request = self
         let body: ByteBuffer
         do {
@@ -12,6 +13,7 @@ extension Request {
         } catch {
             throw APIError(.contentTooLarge, code: "bad_request", "body over \(limit) bytes")
         }
+        if allowEmpty, body.readableBytes == 0 { return .object([]) }
         let value: JSONValue
         do {
             value = try JSONParser.parse(Array(buffer: body))

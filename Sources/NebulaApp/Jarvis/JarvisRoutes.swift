@@ -23,6 +23,8 @@ struct JarvisRoutes {
         group.delete(":id") { request, context in try await delete(request, context: context) }
         group.post(":id/messages") { request, context in try await ask(request, context: context) }
         group.post(":id/cancel") { request, context in try await cancel(request, context: context) }
+        group.post(":id/tool-calls/:call/approve") { request, context in try await decide(request, context: context, approve: true) }
+        group.post(":id/tool-calls/:call/reject") { request, context in try await decide(request, context: context, approve: false) }
     }
 
     private func reader(_ request: Request) async throws -> Principal {
@@ -74,6 +76,7 @@ struct JarvisRoutes {
     private func show(_ request: Request, context: NebulaRequestContext) async throws -> Response {
         let conversation = try await conversation(context, for: try await reader(request))
         let messages = try await service.conversations.messages(conversationID: conversation.id)
+        let toolCalls = try await service.tools.toolbox.calls.calls(conversationID: conversation.id)
         var w = JSONWriter()
         w.raw("{\"result\":")
         write(conversation, into: &w, closed: false)
@@ -84,7 +87,9 @@ struct JarvisRoutes {
             if i > 0 { w.raw(",") }
             write(message, into: &w)
         }
-        w.raw("]}}")
+        w.raw("],\"tool_calls\":")
+        w.raw(JSONValue.array(toolCalls.map { $0.jsonValue(requiredRole: service.tools.requiredRole(of: $0.tool)) }).jsonBytes)
+        w.raw("}}")
         return .json(w.bytes)
     }
 
@@ -118,7 +123,8 @@ struct JarvisRoutes {
     }
 
     private func ask(_ request: Request, context: NebulaRequestContext) async throws -> Response {
-        let conversation = try await conversation(context, for: try await reader(request))
+        let principal = try await reader(request)
+        let conversation = try await conversation(context, for: principal)
         let body = try await request.jsonObject(upTo: Self.maxQuestionBytes + 1024, expecting: "{\"content\": \"...\"}")
         let content = try body.requiredString("content")
         guard !content.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, content.utf8.count <= Self.maxQuestionBytes else {
@@ -126,7 +132,7 @@ struct JarvisRoutes {
         }
         let started: JarvisService.Started
         do {
-            started = try await service.ask(content, in: conversation)
+            started = try await service.ask(content, in: conversation, by: principal)
         } catch JarvisService.AskError.busy {
             throw APIError(.conflict, code: "answer_in_progress", "Jarvis is still answering in this conversation; wait for it or cancel it")
         }
@@ -145,6 +151,35 @@ struct JarvisRoutes {
         let conversation = try await conversation(context, for: try await reader(request))
         let cancelled = try await service.cancelAnywhere(conversation.id)
         return .json(Array("{\"result\":{\"cancelled\":\(cancelled)}}".utf8))
+    }
+
+    /// Approve (needs the role the tool names) or reject (anyone who sees the conversation) a
+    /// pending tool call; the call runs, or not, and the turn goes on once no call waits.
+    private func decide(_ request: Request, context: NebulaRequestContext, approve: Bool) async throws -> Response {
+        let principal = try await reader(request)
+        let conversation = try await conversation(context, for: principal)
+        guard let id = context.parameters.get("call").flatMap(Int64.init) else {
+            throw APIError(.notFound, code: "not_found", "tool calls are named by their numeric id")
+        }
+        let body = try await request.jsonObject(upTo: 16 * 1024, expecting: "{\"reason\": \"...\"} (optional)", allowEmpty: true)
+        let reason = try body.optionalString("reason").map { String($0.prefix(500)) }
+        let decided: ToolCallRecord
+        do {
+            decided = approve
+                ? try await service.approve(toolCall: id, in: conversation, by: principal, from: context.clientAddress)
+                : try await service.reject(toolCall: id, in: conversation, by: principal, reason: reason, from: context.clientAddress)
+        } catch let error as ToolDecisionError {
+            switch error {
+            case .notFound(let id): throw APIError(.notFound, code: "not_found", "no tool call \(id) in this conversation")
+            case .notPending(let id, let state): throw APIError(.conflict, code: "already_decided", "tool call \(id) is \(state), not pending")
+            case .forbidden(let tool, let role): throw APIError(.forbidden, code: "forbidden", "approving '\(tool)' needs the \(role) role")
+            }
+        }
+        var w = JSONWriter()
+        w.raw("{\"result\":{\"tool_call\":")
+        w.raw(decided.jsonValue(requiredRole: service.tools.requiredRole(of: decided.tool)).jsonBytes)
+        w.raw("}}")
+        return .json(w.bytes, status: approve ? .accepted : .ok)
     }
 
     static func title(_ text: String) throws -> String {
@@ -189,6 +224,8 @@ struct JarvisRoutes {
         }
         w.raw(",\"tool_calls\":")
         if let calls = message.toolCalls { w.raw(Array(calls.utf8)) } else { w.raw("[]") }
+        w.raw(",\"tool_call_id\":")
+        w.optionalString(message.toolCallID)
         w.raw(",\"usage\":{\"prompt_tokens\":")
         if let tokens = message.promptTokens { w.integer(tokens) } else { w.raw("null") }
         w.raw(",\"completion_tokens\":")

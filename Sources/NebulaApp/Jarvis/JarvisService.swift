@@ -8,6 +8,10 @@ import Store
 /// Jarvis in the server: starts answers, streams them onto `jarvis.<conversation-id>` through
 /// the hub (so any replica's subscribers see them and a reload recovers them with `since`), stores
 /// each answer with its outcome, and stops one on request.
+///
+/// One question is a turn of up to `maxRounds` answers: when an answer ends asking for tools, the
+/// tools the policy allows run at once (`ToolCallHandler`) and the next answer reads their results;
+/// when some wait for a person, the turn pauses and an approval or rejection resumes it.
 final class JarvisService: Sendable {
     enum AskError: Error {
         case busy
@@ -21,11 +25,16 @@ final class JarvisService: Sendable {
 
     static let systemPrompt = """
         You are Jarvis, the assistant of a self-hosted homelab command center. Answer briefly and \
-        concretely; use Markdown for lists and code.
+        concretely; use Markdown for lists and code. Use the tools to look at the real state of the \
+        host and its containers before answering questions about them. Tools that change something \
+        run only after a person approves them: propose them with the exact arguments.
         """
+    /// Answers per turn; the last one is asked without tools, so a turn always ends in words.
+    static let maxRounds = 5
 
     let conversations: ConversationRepository
     let providers: JarvisProviders
+    let tools: ToolCallHandler
     private let hub: Hub
     private let batchInterval: Duration
     private let logger: Logger
@@ -35,22 +44,21 @@ final class JarvisService: Sendable {
     static let orphanedAfter: Int64 = 15 * 60 * 1000
     private let listenerIDs = NIOLockedValueBox(UInt64(1) << 62)
 
-    init(conversations: ConversationRepository, providers: JarvisProviders, hub: Hub, batchInterval: Duration = .milliseconds(40), logger: Logger) {
+    init(
+        conversations: ConversationRepository, providers: JarvisProviders, tools: ToolCallHandler, hub: Hub, batchInterval: Duration = .milliseconds(40),
+        logger: Logger
+    ) {
         self.conversations = conversations
         self.providers = providers
+        self.tools = tools
         self.hub = hub
         self.batchInterval = batchInterval
         self.logger = logger
     }
 
     /// Stores the question and an empty answer, then streams the answer in the background.
-    func ask(_ content: String, in conversation: ConversationRecord) async throws -> Started {
-        let claimed = running.withLockedValue { running in
-            guard running[conversation.id] == nil else { return false }
-            running[conversation.id] = Task {}  // placeholder until the answer task exists
-            return true
-        }
-        guard claimed else { throw AskError.busy }
+    func ask(_ content: String, in conversation: ConversationRecord, by principal: Principal) async throws -> Started {
+        try claim(conversation.id)
         do {
             var history = try await conversations.messages(conversationID: conversation.id)
             let now = Clock.nowMilliseconds()
@@ -62,28 +70,103 @@ final class JarvisService: Sendable {
                 try await conversations.complete(last)
                 history[history.count - 1] = last
             }
-            let request = ChatRequest(messages: Self.chatMessages(history: history) + [ChatMessage(role: .user, content: content)])
+            if Self.hasUnansweredToolCalls(history) {
+                // The model must hear that the calls it asked for never ran before it reads the question.
+                try await tools.expirePending(conversationID: conversation.id)
+                history = try await conversations.messages(conversationID: conversation.id)
+            }
             // The provider starts on the question while it is being stored: time to first token is
             // the provider's, not the provider's plus our writes. A chain that cannot be read fails
             // the answer below, with its reason, like any provider failure.
             let started = ContinuousClock.now
-            let stream: Result<AsyncThrowingStream<ProviderChain.Event, any Error>, any Error>
-            do {
-                stream = .success(try await providers.chain().stream(request))
-            } catch {
-                stream = .failure(error)
-            }
+            let stream = await startStream(history: history, question: content, withTools: true)
             let (question, answer) = try await conversations.appendExchange(
                 question: ConversationMessageRecord(conversationID: conversation.id, role: "user", content: content, state: "complete", createdAt: now),
                 answer: ConversationMessageRecord(conversationID: conversation.id, role: "assistant", content: "", state: "streaming", createdAt: now))
             let channel = JarvisConversationOwners.channel(of: conversation.id)
-            let task = Task { await self.answer(stream, record: answer, channel: channel, started: started) }
+            let owner = conversation.owner
+            let task = Task {
+                await self.turn(stream, record: answer, channel: channel, started: started, actor: principal) { scope in
+                    principal.id == owner && principal.has(scope)
+                }
+            }
             running.withLockedValue { $0[conversation.id] = task }
             try? await conversations.touch(id: conversation.id, at: now)  // only the list's order
             return Started(channel: channel, question: question, answer: answer)
         } catch {
             running.withLockedValue { $0[conversation.id] = nil }
             throw error
+        }
+    }
+
+    /// Approves a pending tool call, runs it, and resumes the turn once no call waits any more.
+    func approve(toolCall id: Int64, in conversation: ConversationRecord, by principal: Principal, from address: String?) async throws -> ToolCallRecord {
+        let approved = try await tools.approve(id, in: conversation.id, by: principal, from: address)
+        Task {
+            await tools.runApproved(approved, actor: principal)
+            await resumeIfSettled(conversation, by: principal)
+        }
+        return approved
+    }
+
+    /// Declines a pending tool call and resumes the turn once no call waits any more.
+    func reject(toolCall id: Int64, in conversation: ConversationRecord, by principal: Principal, reason: String?, from address: String?) async throws -> ToolCallRecord {
+        let rejected = try await tools.reject(id, in: conversation.id, by: principal, reason: reason, from: address)
+        Task { await resumeIfSettled(conversation, by: principal) }
+        return rejected
+    }
+
+    /// Starts the next answer of a paused turn: the model reads the decided calls' results.
+    private func resumeIfSettled(_ conversation: ConversationRecord, by principal: Principal) async {
+        do {
+            guard try await !tools.hasOpenCalls(conversationID: conversation.id) else { return }
+            // A question asked meanwhile carries the results itself.
+            try claim(conversation.id)
+        } catch {
+            return
+        }
+        do {
+            let history = try await conversations.messages(conversationID: conversation.id)
+            guard history.last?.role == "tool" else {
+                running.withLockedValue { $0[conversation.id] = nil }
+                return
+            }
+            let started = ContinuousClock.now
+            let stream = await startStream(history: history, question: nil, withTools: true)
+            let answer = try await conversations.append(ConversationMessageRecord(
+                conversationID: conversation.id, role: "assistant", content: "", state: "streaming", createdAt: Clock.nowMilliseconds()))
+            let channel = JarvisConversationOwners.channel(of: conversation.id)
+            let owner = conversation.owner
+            let task = Task {
+                await self.turn(stream, record: answer, channel: channel, started: started, actor: principal) { scope in
+                    principal.id == owner && principal.has(scope)
+                }
+            }
+            running.withLockedValue { $0[conversation.id] = task }
+        } catch {
+            running.withLockedValue { $0[conversation.id] = nil }
+            logger.error("turn not resumed after a tool decision", metadata: ["conversation": "\(conversation.id)", "error": "\(error)"])
+        }
+    }
+
+    /// Marks the conversation as answering on this replica; `busy` when it already is.
+    private func claim(_ conversationID: String) throws {
+        let claimed = running.withLockedValue { running in
+            guard running[conversationID] == nil else { return false }
+            running[conversationID] = Task {}  // placeholder until the answer task exists
+            return true
+        }
+        guard claimed else { throw AskError.busy }
+    }
+
+    private func startStream(history: [ConversationMessageRecord], question: String?, withTools: Bool) async -> Result<AsyncThrowingStream<ProviderChain.Event, any Error>, any Error> {
+        do {
+            var messages = Self.chatMessages(history: history)
+            if let question { messages.append(ChatMessage(role: .user, content: question)) }
+            let definitions = withTools ? tools.toolbox.catalog.definitions(under: try await tools.toolbox.policy()) : []
+            return .success(try await providers.chain().stream(ChatRequest(messages: messages, tools: definitions)))
+        } catch {
+            return .failure(error)
         }
     }
 
@@ -105,10 +188,39 @@ final class JarvisService: Sendable {
         return true
     }
 
+    /// Answers until the model stops asking for tools, a call waits for approval, or `maxRounds`.
+    private func turn(
+        _ first: Result<AsyncThrowingStream<ProviderChain.Event, any Error>, any Error>, record firstRecord: ConversationMessageRecord, channel: String,
+        started firstStarted: ContinuousClock.Instant, actor: Principal, mayRunUnapproved: @escaping @Sendable (Principal.Scope) -> Bool
+    ) async {
+        var (stream, record, started) = (first, firstRecord, firstStarted)
+        var round = 1
+        while true {
+            let outcome = await answer(stream, record: record, channel: channel, started: started)
+            // The last answer was asked without tools; calls it makes anyway are not run.
+            guard outcome.state == .complete, !outcome.toolCalls.isEmpty, round < Self.maxRounds, !Task.isCancelled else { break }
+            let waiting = await tools.handle(outcome.toolCalls, answer: record, channel: channel, actor: actor, mayRunUnapproved: mayRunUnapproved)
+            guard !waiting, !Task.isCancelled else { break }
+            round += 1
+            do {
+                let history = try await conversations.messages(conversationID: record.conversationID)
+                started = .now
+                stream = await startStream(history: history, question: nil, withTools: round < Self.maxRounds)
+                record = try await conversations.append(ConversationMessageRecord(
+                    conversationID: record.conversationID, role: "assistant", content: "", state: "streaming", createdAt: Clock.nowMilliseconds()))
+            } catch {
+                logger.error("next answer of the turn not started", metadata: ["conversation": "\(record.conversationID)", "error": "\(error)"])
+                break
+            }
+        }
+        running.withLockedValue { $0[record.conversationID] = nil }
+    }
+
+    /// One answer of a turn: streamed, published and stored with its outcome.
     private func answer(
         _ stream: Result<AsyncThrowingStream<ProviderChain.Event, any Error>, any Error>, record: ConversationMessageRecord, channel: String,
         started: ContinuousClock.Instant
-    ) async {
+    ) async -> AnswerOutcome {
         let hub = self.hub
         let conversationID = record.conversationID
         let listener = Session(
@@ -176,21 +288,49 @@ final class JarvisService: Sendable {
                 "conversation": "\(record.conversationID)", "state": "\(outcome.state.rawValue)", "provider": "\(outcome.provider ?? "-")",
                 "first_token_ms": "\(outcome.firstTokenMilliseconds.map(String.init) ?? "-")", "total_ms": "\(outcome.totalMilliseconds)",
             ])
-        running.withLockedValue { $0[record.conversationID] = nil }
+        return outcome
     }
 
-    /// Earlier turns as the model should see them: questions and the text of answers (an answer
-    /// cut short keeps what it said; a failed one said nothing).
+    /// Earlier turns as the model should see them: questions, the text of answers (an answer cut
+    /// short keeps what it said; a failed one said nothing), and the tool calls answers asked for
+    /// with their results. A call without a result (it never ran: the replica stopped) is left out,
+    /// since providers refuse a call that has no answer.
     static func chatMessages(history: [ConversationMessageRecord]) -> [ChatMessage] {
+        let answeredCalls = Set(history.compactMap { $0.role == "tool" ? $0.toolCallID : nil })
         var messages = [ChatMessage(role: .system, content: systemPrompt)]
         for message in history {
             switch message.role {
-            case "user": messages.append(ChatMessage(role: .user, content: message.content))
-            case "assistant" where !message.content.isEmpty: messages.append(ChatMessage(role: .assistant, content: message.content))
-            default: break
+            case "user":
+                messages.append(ChatMessage(role: .user, content: message.content))
+            case "assistant":
+                let calls = toolCalls(fromJSON: message.toolCalls).filter { answeredCalls.contains($0.id) }
+                if !calls.isEmpty {
+                    messages.append(ChatMessage(role: .assistant, content: message.content.isEmpty ? nil : message.content, toolCalls: calls))
+                } else if !message.content.isEmpty {
+                    messages.append(ChatMessage(role: .assistant, content: message.content))
+                }
+            case "tool":
+                messages.append(ChatMessage(role: .tool, content: message.content, toolCallID: message.toolCallID))
+            default:
+                break
             }
         }
         return messages
+    }
+
+    /// Whether the last answer asked for calls that have no result yet (they wait for approval).
+    static func hasUnansweredToolCalls(_ history: [ConversationMessageRecord]) -> Bool {
+        guard let asking = history.lastIndex(where: { $0.role == "assistant" && $0.toolCalls != nil }) else { return false }
+        let answered = Set(history[asking...].compactMap { $0.role == "tool" ? $0.toolCallID : nil })
+        return toolCalls(fromJSON: history[asking].toolCalls).contains { !answered.contains($0.id) }
+    }
+
+    static func toolCalls(fromJSON text: String?) -> [ChatMessage.ToolCall] {
+        guard let text, case .array(let items)? = try? JSONParser.parse(text) else { return [] }
+        return items.compactMap { item in
+            guard let id = item["id"]?.stringValue, let name = item["name"]?.stringValue else { return nil }
+            return ChatMessage.ToolCall(id: id, name: name, arguments: item["arguments"]?.stringValue ?? "")
+        }
     }
 
     static func toolCallsJSON(_ calls: [ChatMessage.ToolCall]) -> String {

@@ -205,5 +205,20 @@ public enum Schema {
                 "CREATE INDEX jarvis_tool_calls_pending ON jarvis_tool_calls (state)",
             ]
         },
+        Migration(version: 7, name: "Jarvis: tool policy, the answer that asked for a tool call") { t in
+            [
+                // Only the tools whose decision an admin changed; the others follow their tier's default.
+                """
+                CREATE TABLE jarvis_tool_policy (
+                    tool TEXT PRIMARY KEY,
+                    decision TEXT NOT NULL CHECK (decision IN ('auto', 'approval', 'forbidden')),
+                    updated_by TEXT NOT NULL,
+                    updated_at \(unsafeRaw: t.timestamp) NOT NULL
+                )
+                """,
+                "ALTER TABLE jarvis_tool_calls ADD COLUMN message_id BIGINT",
+                "ALTER TABLE jarvis_tool_calls ADD COLUMN description TEXT",
+            ]
+        },
     ]
 }

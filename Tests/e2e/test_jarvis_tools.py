@@ -1,0 +1,299 @@
+"""Jarvis's tools (issue 6): the model's tool calls — in OpenAI's streaming `tool_calls` format, from the
+scripted provider (the tiny local model cannot call tools reliably) — run at once when the policy says
+auto, wait for a person with the right role otherwise, and their results flow back into the
+conversation; forbidden and unknown tools are refused; every call is stored and audited. The tools
+run against real state: this machine's resolver and, with a real dockerd, real containers."""
+
+import json
+import time
+import uuid
+
+import pytest
+
+from accounts_lib import Session, create_user
+from e2e_lib import wait_until
+from openai_stub import OpenAIStub, Script
+from test_jarvis import JSON, answer_events, ask, new_conversation, put_providers, text_of
+
+
+@pytest.fixture
+def stub():
+    s = OpenAIStub().start()
+    yield s
+    s.stop()
+
+
+def calls(*pairs):
+    return [{"id": f"call_{n}", "name": name, "arguments": arguments} for n, (name, arguments) in enumerate(pairs, 1)]
+
+
+def put_policy(server, policy, key="default"):
+    return server.http("PUT", "/api/v1/jarvis/tools/policy", body=json.dumps({"policy": policy}).encode(), headers=JSON, key=key)
+
+
+def next_event(client, kind, timeout=20.0, where=lambda data: True):
+    deadline = time.monotonic() + timeout
+    while True:
+        data = client.next_pub(timeout=max(0.1, deadline - time.monotonic()))["data"]
+        if data["type"] == kind and where(data):
+            return data
+
+
+def tool_state(client, state, timeout=20.0):
+    return next_event(client, "tool.call", timeout, lambda d: d["tool_call"]["state"] == state)["tool_call"]
+
+
+def shown(server, conversation, key="default"):
+    return server.http("GET", f"/api/v1/jarvis/conversations/{conversation['id']}", key=key).json()["result"]
+
+
+def audit_actions(server, target):
+    entries = server.http("GET", "/api/v1/audit?limit=200").json()["result"]["entries"]
+    return [(e["action"], e["outcome"]) for e in entries if e.get("target") == target]
+
+
+def test_a_diagnose_tool_runs_at_once_and_the_next_answer_reads_its_result(server, stub):
+    stub.scripts = [Script(tokens=["Let me check."], tool_calls=calls(("dns_resolve", '{"name": "localhost"}'))),
+                    Script(tokens=["localhost ", "is ", "127.0.0.1."])]
+    put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+    conversation = new_conversation(server)
+    with server.ws() as c:
+        c.result("subscribe", channel=conversation["channel"])
+        first = ask(server, conversation, "What does localhost resolve to?")["answer"]["id"]
+        ended = answer_events(c, first)[-1]["data"]
+        assert ended["state"] == "complete" and ended["finish_reason"] == "tool_calls"
+        assert ended["tool_calls"] == [{"id": "call_1", "name": "dns_resolve", "arguments": '{"name": "localhost"}'}]
+        running = tool_state(c, "running")
+        done = tool_state(c, "done")
+        second = next_event(c, "answer.start")["answer"]
+        rest = answer_events(c, second)
+    assert second > first
+    assert running["id"] == done["id"] and running["answer"] == first and running["policy"] == "auto" and running["tier"] == "diagnose"
+    assert done["result"]["ok"] is True and "127.0.0.1" in done["result"]["result"]["addresses"]
+    assert text_of(rest) == "localhost is 127.0.0.1." and rest[-1]["data"]["state"] == "complete"
+
+    # The model was told about the tools, with OpenAI function schemas.
+    offered = {t["function"]["name"]: t for t in stub.requests[0]["body"]["tools"]}
+    assert {"host_metrics", "container_list", "container_logs", "disk_usage", "dns_resolve", "http_check",
+            "tls_certificate", "restart_container"} <= set(offered)
+    assert offered["dns_resolve"]["type"] == "function" and offered["dns_resolve"]["function"]["parameters"]["required"] == ["name"]
+    # … and the second request carries the call and its result in OpenAI's message shapes.
+    messages = stub.requests[1]["body"]["messages"]
+    assistant, tool = messages[-2], messages[-1]
+    assert assistant["role"] == "assistant" and assistant["content"] == "Let me check."
+    assert assistant["tool_calls"] == [{"id": "call_1", "type": "function", "function": {"name": "dns_resolve", "arguments": '{"name": "localhost"}'}}]
+    assert tool["role"] == "tool" and tool["tool_call_id"] == "call_1" and json.loads(tool["content"]) == done["result"]
+
+    # Stored: both answers, the result, the call; audited under the conversation.
+    assert wait_until(lambda: shown(server, conversation)["messages"][-1]["state"] == "complete", 5)
+    stored = shown(server, conversation)
+    assert [m["role"] for m in stored["messages"]] == ["user", "assistant", "tool", "assistant"]
+    assert stored["messages"][2]["tool_call_id"] == "call_1" and stored["messages"][1]["tool_calls"][0]["name"] == "dns_resolve"
+    assert [(t["name"], t["state"]) for t in stored["tool_calls"]] == [("dns_resolve", "done")]
+    assert ("jarvis.tool.run", "ok") in audit_actions(server, conversation["id"])
+
+
+def test_a_remediate_tool_waits_for_an_operator_and_the_answer_goes_on_after_approval(server_factory, stub, tmp_path):
+    data = tmp_path / "data"
+    create_user(data, "otto", "operator")
+    create_user(data, "val", "viewer")
+    server = server_factory(data_dir=data)
+    stub.scripts = [Script(tokens=["I can restart it."], tool_calls=calls(("restart_container", '{"container": "web"}'))),
+                    Script(tokens=["Done."])]
+    put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+    val, otto = Session.login(server, "val"), Session.login(server, "otto")
+    created = val.http("POST", "/api/v1/jarvis/conversations", {"title": "web is down"})
+    assert created.status == 201, created.body
+    conversation = created.json()["result"]
+    with server.ws() as c:  # the admin key watches everyone's conversations
+        c.result("subscribe", channel=conversation["channel"])
+        asked = val.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/messages", {"content": "web is down, fix it"})
+        assert asked.status == 202, asked.body
+        answer_events(c, asked.json()["result"]["answer"]["id"])
+        pending = tool_state(c, "pending")
+        assert pending["name"] == "restart_container" and pending["arguments"] == '{"container": "web"}'
+        assert pending["required_role"] == "operator" and pending["requested_by"] == "val" and pending["tier"] == "remediate"
+        assert pending["description"] and pending["result"] is None
+        # Nothing runs and no answer starts while it waits.
+        with pytest.raises(Exception):
+            next_event(c, "answer.start", timeout=1.0)
+        page = val.http("GET", f"/api/v1/jarvis/conversations/{conversation['id']}").json()["result"]
+        assert page["answering"] is False and page["tool_calls"][0]["state"] == "pending"
+
+        # The owner is a viewer: not enough to approve a restart.
+        path = f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}"
+        refused = val.http("POST", f"{path}/approve")
+        assert refused.status == 403 and refused.json()["error"]["code"] == "forbidden"
+        assert "operator" in refused.json()["error"]["message"]
+        # An operator who cannot see the conversation gets 404 (it is private to its owner and admins).
+        assert otto.http("POST", f"{path}/approve").status == 404
+        # An admin approves; the call runs (no Docker engine here: it fails, and says why), the answer goes on.
+        approved = server.http("POST", f"{path}/approve", headers=JSON)
+        assert approved.status == 202, approved.body
+        assert approved.json()["result"]["tool_call"]["state"] == "running"
+        assert approved.json()["result"]["tool_call"]["decided_by"]
+        failed = tool_state(c, "failed")
+        assert failed["id"] == pending["id"] and failed["result"]["ok"] is False and failed["result"]["error"]["code"] == "failed"
+        second = next_event(c, "answer.start")["answer"]
+        assert text_of(answer_events(c, second)) == "Done."
+    # A second decision on the same call: it is no longer pending.
+    again = server.http("POST", f"{path}/reject", headers=JSON)
+    assert again.status == 409 and again.json()["error"]["code"] == "already_decided"
+    assert json.loads(stub.requests[1]["body"]["messages"][-1]["content"])["error"]["code"] == "failed"
+    actions = audit_actions(server, conversation["id"])
+    for expected in [("jarvis.tool.request", "pending"), ("jarvis.tool.approve", "denied"), ("jarvis.tool.approve", "ok"),
+                     ("jarvis.tool.run", "failed")]:
+        assert expected in actions, (expected, actions)
+
+
+def test_a_rejected_call_never_runs_and_the_model_hears_why(server, stub):
+    assert put_policy(server, {"dns_resolve": "approval"}).status == 200
+    try:
+        stub.scripts = [Script(tool_calls=calls(("dns_resolve", '{"name": "localhost"}'))), Script(tokens=["Understood."])]
+        put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+        conversation = new_conversation(server)
+        with server.ws() as c:
+            c.result("subscribe", channel=conversation["channel"])
+            answer_events(c, ask(server, conversation, "resolve localhost")["answer"]["id"])
+            pending = tool_state(c, "pending")
+            r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}/reject",
+                            body=json.dumps({"reason": "not now"}).encode(), headers=JSON)
+            assert r.status == 200, r.body
+            rejected = r.json()["result"]["tool_call"]
+            assert rejected["state"] == "rejected" and rejected["result"]["error"]["code"] == "rejected"
+            assert "not now" in rejected["result"]["error"]["message"]
+            assert tool_state(c, "rejected")["id"] == pending["id"]
+            second = next_event(c, "answer.start")["answer"]
+            assert text_of(answer_events(c, second)) == "Understood."
+        told = stub.requests[1]["body"]["messages"][-1]
+        assert told["role"] == "tool" and json.loads(told["content"])["error"]["code"] == "rejected"
+        assert ("jarvis.tool.reject", "ok") in audit_actions(server, conversation["id"])
+    finally:
+        put_policy(server, {})
+
+
+def test_forbidden_unknown_and_malformed_calls_are_refused_with_a_reason(server, stub):
+    assert put_policy(server, {"http_check": "forbidden"}).status == 200
+    try:
+        stub.scripts = [
+            Script(tool_calls=calls(("http_check", '{"url": "http://127.0.0.1:1/"}'), ("format_disk", "{}"), ("dns_resolve", '{"name": '))),
+            Script(tokens=["Sorry."]),
+        ]
+        put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+        conversation = new_conversation(server)
+        with server.ws() as c:
+            c.result("subscribe", channel=conversation["channel"])
+            answer_events(c, ask(server, conversation, "check things")["answer"]["id"])
+            refused = [tool_state(c, "refused") for _ in range(3)]
+            second = next_event(c, "answer.start")["answer"]
+            answer_events(c, second)
+        codes = {t["name"]: t["result"]["error"]["code"] for t in refused}
+        assert codes == {"http_check": "forbidden", "format_disk": "unknown_tool", "dns_resolve": "bad_arguments"}
+        # A forbidden tool is not even offered to the model.
+        assert "http_check" not in {t["function"]["name"] for t in stub.requests[0]["body"]["tools"]}
+        results = [m for m in stub.requests[1]["body"]["messages"] if m["role"] == "tool"]
+        assert [m["tool_call_id"] for m in results] == ["call_1", "call_2", "call_3"]
+        assert ("jarvis.tool.run", "denied") in audit_actions(server, conversation["id"])
+    finally:
+        put_policy(server, {})
+
+
+def test_a_new_question_expires_calls_still_waiting(server, stub):
+    assert put_policy(server, {"dns_resolve": "approval"}).status == 200
+    try:
+        stub.scripts = [Script(tool_calls=calls(("dns_resolve", '{"name": "localhost"}'))), Script(tokens=["Something else, then."])]
+        put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+        conversation = new_conversation(server)
+        with server.ws() as c:
+            c.result("subscribe", channel=conversation["channel"])
+            answer_events(c, ask(server, conversation, "resolve localhost")["answer"]["id"])
+            pending = tool_state(c, "pending")
+            answer = ask(server, conversation, "never mind, what time is it?")["answer"]["id"]
+            expired = tool_state(c, "expired")
+            assert text_of(answer_events(c, answer)) == "Something else, then."
+        assert expired["id"] == pending["id"] and expired["result"]["error"]["code"] == "expired"
+        roles = [m["role"] for m in stub.requests[1]["body"]["messages"]]
+        assert roles[-3:] == ["assistant", "tool", "user"]
+        late = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}/approve", headers=JSON)
+        assert late.status == 409
+    finally:
+        put_policy(server, {})
+
+
+def test_a_question_ends_in_words_after_at_most_five_answers(server, stub):
+    stub.default = Script(tool_calls=calls(("dns_resolve", '{"name": "localhost"}')))
+    put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+    conversation = new_conversation(server)
+    with server.ws() as c:
+        c.result("subscribe", channel=conversation["channel"])
+        ask(server, conversation, "loop forever")
+        ends = [next_event(c, "answer.end") for _ in range(5)]
+        with pytest.raises(Exception):
+            next_event(c, "answer.start", timeout=1.5)
+    assert len(stub.requests) == 5
+    assert all("tools" in r["body"] for r in stub.requests[:4]) and "tools" not in stub.requests[4]["body"]
+    assert all(e["state"] == "complete" for e in ends)
+
+
+def test_the_tool_catalog_and_its_policy(server):
+    tools = {t["name"]: t for t in server.http("GET", "/api/v1/jarvis/tools").json()["result"]["tools"]}
+    assert tools["restart_container"]["tier"] == "remediate" and tools["restart_container"]["decision"] == "approval"
+    assert tools["restart_container"]["required_role"] == "operator"
+    assert tools["container_logs"]["decision"] == "auto" and tools["container_logs"]["required_role"] is None
+    assert tools["container_logs"]["parameters"]["required"] == ["container"]
+    try:
+        changed = put_policy(server, {"container_logs": "approval", "restart_container": "forbidden"})
+        assert changed.status == 200, changed.body
+        listed = {t["name"]: t for t in changed.json()["result"]["tools"]}
+        assert listed["container_logs"]["decision"] == "approval" and listed["container_logs"]["default_decision"] == "auto"
+        assert listed["restart_container"]["decision"] == "forbidden"
+        for bad in ({"format_disk": "auto"}, {"container_logs": "sometimes"}, {"container_logs": 1}):
+            r = put_policy(server, bad)
+            assert r.status == 400 and r.json()["error"]["code"] == "bad_request", (bad, r.body)
+        assert server.http("PUT", "/api/v1/jarvis/tools/policy", body=b"[]", headers=JSON).status == 400
+        made = server.http("POST", "/api/v1/keys", body=json.dumps({"name": "reader", "scopes": ["read"]}).encode(), headers=JSON)
+        assert made.status in (200, 201), made.body
+        reader = made.json()["result"]["key"]
+        assert put_policy(server, {}, key=reader).status == 403
+        assert server.http("GET", "/api/v1/jarvis/tools", key=reader).status == 200
+    finally:
+        assert put_policy(server, {}).status == 200
+    assert {t["name"]: t["decision"] for t in server.http("GET", "/api/v1/jarvis/tools").json()["result"]["tools"]}["restart_container"] == "approval"
+    assert ("jarvis.tools.policy", "ok") in [(e["action"], e["outcome"]) for e in server.http("GET", "/api/v1/audit").json()["result"]["entries"]]
+
+
+# ---- against a real Docker engine ---------------------------------------------------------------
+
+
+def test_container_tools_against_a_real_engine(server_factory, docker_engine, stub):
+    name = f"jarvis-{uuid.uuid4().hex[:8]}"
+    docker_engine.run(name, "sh", "-c", "echo booting; echo ready to serve; sleep 3600")
+    server = server_factory(["--telemetry-interval", "1s", "--docker-host", docker_engine.host])
+    stub.scripts = [
+        Script(tool_calls=calls(("container_list", json.dumps({"name": name})), ("container_logs", json.dumps({"container": name, "lines": 5})))),
+        Script(tool_calls=calls(("restart_container", json.dumps({"container": name})))),
+        Script(tokens=["Restarted."]),
+    ]
+    put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+    assert wait_until(lambda: any(c["name"] == name for c in (server.http("GET", "/api/v1/containers").json().get("result") or {}).get("containers", [])), 15)
+    before = json.loads(docker_engine.docker("inspect", name))[0]["State"]["StartedAt"]
+    conversation = new_conversation(server)
+    try:
+        with server.ws() as c:
+            c.result("subscribe", channel=conversation["channel"])
+            ask(server, conversation, f"why is {name} slow?")
+            listed, logs = tool_state(c, "done"), tool_state(c, "done")
+            pending = tool_state(c, "pending")
+            r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}/approve", headers=JSON)
+            assert r.status == 202, r.body
+            restarted = tool_state(c, "done", timeout=30)
+            final = next_event(c, "answer.end", timeout=20, where=lambda d: d["finish_reason"] == "stop")
+        assert final["state"] == "complete"
+        entry = listed["result"]["result"]["containers"][0]
+        assert entry["name"] == name and entry["state"] == "running" and entry["restart_count"] == 0
+        assert [line["text"] for line in logs["result"]["result"]["lines"]] == ["booting", "ready to serve"]
+        assert restarted["name"] == "restart_container" and restarted["result"]["result"]["state"] == "running"
+        after = json.loads(docker_engine.docker("inspect", name))[0]["State"]["StartedAt"]
+        assert after != before, "the container was not restarted"
+    finally:
+        docker_engine.docker("rm", "-f", name, check=False)
