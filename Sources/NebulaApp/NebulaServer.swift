@@ -123,6 +123,8 @@ public enum NebulaServer {
                 HostMetricsTool(telemetry: telemetry), ContainerListTool(containers: containers), ContainerLogsTool(client: docker),
                 DiskUsageTool(storage: storage), DNSResolveTool(), HTTPCheckTool(client: jarvisHTTP), TLSCertificateTool(group: eventLoopGroup),
                 RestartContainerTool(client: docker, containers: containers),
+                ClearCacheTool(directories: configuration.cacheDirectories.map { NamedDirectory(name: $0.name, path: $0.path) }),
+                RotateLogTool(directories: configuration.logDirectories.map { NamedDirectory(name: $0.name, path: $0.path) }),
             ]),
             calls: ToolCallRepository(database))
         let jarvis = JarvisService(

@@ -31,6 +31,10 @@ public struct ServerConfiguration: Sendable {
     public var containerStatsFromCgroups = true
     /// Directories whose size the storage page shows (`--storage-dir media=/srv/media`).
     public var storageDirectories: [(name: String, path: String)] = []
+    /// Cache directories Jarvis's `clear_cache` may empty (`--cache-dir plex=/var/lib/plex/cache`).
+    public var cacheDirectories: [(name: String, path: String)] = []
+    /// Directories whose logs Jarvis's `rotate_log` may rotate (`--log-dir app=/var/log/app`).
+    public var logDirectories: [(name: String, path: String)] = []
     /// How often directory sizes and Docker's disk use are measured.
     public var storageScanInterval: Duration = .seconds(3600)
     /// Alert rules (default: any filesystem over 80 %, unhealthy or restarting containers) and the

@@ -63,6 +63,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A directory whose size the storage page shows, as name=/path (repeat, or separate with commas), e.g. media=/srv/media.")
     var storageDir: [String] = []
 
+    @Option(help: "A cache directory Jarvis may empty once an operator approves (clear_cache), as name=/path (repeat, or separate with commas), e.g. plex=/var/lib/plex/cache.")
+    var cacheDir: [String] = []
+
+    @Option(help: "A directory whose log files Jarvis may rotate once an operator approves (rotate_log), as name=/path (repeat, or separate with commas).")
+    var logDir: [String] = []
+
     @Option(help: "How often directory sizes and Docker's disk use are measured, e.g. 1h, 30m.")
     var storageInterval = DurationArgument(.seconds(3600))
 
@@ -113,6 +119,12 @@ struct ServeCommand: AsyncParsableCommand {
         if storageDirectories == nil {
             throw ValidationError("--storage-dir must be name=/absolute/path, e.g. media=/srv/media")
         }
+        if Self.namedPaths(cacheDir) == nil {
+            throw ValidationError("--cache-dir must be name=/absolute/path, e.g. plex=/var/lib/plex/cache")
+        }
+        if Self.namedPaths(logDir) == nil {
+            throw ValidationError("--log-dir must be name=/absolute/path, e.g. app=/var/log/app")
+        }
         if notificationTargets == nil {
             throw ValidationError("--notify must be discord=URL, ntfy=URL or webhook=URL with an http(s) URL, or email=smtp(s)://[user:password@]host[:port]?to=address")
         }
@@ -150,6 +162,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let threads { configuration.eventLoopThreads = threads }
         configuration.trustedProxies = trustedProxy.flatMap(trustedProxies) ?? []
         configuration.storageDirectories = storageDirectories ?? []
+        configuration.cacheDirectories = Self.namedPaths(cacheDir) ?? []
+        configuration.logDirectories = Self.namedPaths(logDir) ?? []
         configuration.notificationTargets = notificationTargets ?? []
         configuration.alertRules = alertRules
         configuration.storageScanInterval = storageInterval.duration
@@ -171,10 +185,12 @@ struct ServeCommand: AsyncParsableCommand {
         return ranges.contains(where: { $0 == nil }) ? nil : ranges.compactMap { $0 }
     }
 
+    private var storageDirectories: [(name: String, path: String)]? { Self.namedPaths(storageDir) }
+
     /// `name=/path` entries, from repeated flags or comma-separated lists; nil when one is malformed.
-    private var storageDirectories: [(name: String, path: String)]? {
+    static func namedPaths(_ entries: [String]) -> [(name: String, path: String)]? {
         var result: [(name: String, path: String)] = []
-        for entry in storageDir.flatMap({ $0.split(separator: ",") }) {
+        for entry in entries.flatMap({ $0.split(separator: ",") }) {
             let parts = entry.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty, parts[1].hasPrefix("/") else { return nil }
             result.append((parts[0], parts[1]))

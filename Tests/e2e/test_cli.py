@@ -43,6 +43,9 @@ INVALID = [
     ([], {"NEBULA_PORT": "abc"}),
     ([], {"NEBULA_TELEMETRY_INTERVAL": "-1s"}),
     ([], {"NEBULA_PING_INTERVAL": "abc"}),
+    (["--cache-dir", "plex=relative/cache"], None),
+    (["--log-dir", "/var/log/app"], None),
+    ([], {"NEBULA_CACHE_DIR": "plex"}),
 ]
 
 

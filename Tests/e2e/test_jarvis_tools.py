@@ -262,6 +262,30 @@ def test_the_tool_catalog_and_its_policy(server):
     assert ("jarvis.tools.policy", "ok") in [(e["action"], e["outcome"]) for e in server.http("GET", "/api/v1/audit").json()["result"]["entries"]]
 
 
+def test_clearing_a_configured_cache_runs_only_after_approval(server_factory, stub, tmp_path):
+    cache = tmp_path / "transcode"
+    (cache / "session-1").mkdir(parents=True)
+    (cache / "session-1" / "segment.ts").write_bytes(b"x" * 4096)
+    (cache / "thumb.jpg").write_bytes(b"y" * 1024)
+    server = server_factory(["--cache-dir", f"plex={cache}"])
+    stub.scripts = [Script(tool_calls=calls(("clear_cache", '{"cache": "plex"}'))), Script(tokens=["Freed 5 KiB."])]
+    put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+    offered = {t["name"]: t for t in server.http("GET", "/api/v1/jarvis/tools").json()["result"]["tools"]}
+    assert offered["clear_cache"]["parameters"]["properties"]["cache"]["enum"] == ["plex"]
+    conversation = new_conversation(server)
+    with server.ws() as c:
+        c.result("subscribe", channel=conversation["channel"])
+        answer_events(c, ask(server, conversation, "the disk is full")["answer"]["id"])
+        pending = tool_state(c, "pending")
+        assert sorted(p.name for p in cache.iterdir()) == ["session-1", "thumb.jpg"], "ran before approval"
+        r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}/approve", headers=JSON)
+        assert r.status == 202, r.body
+        done = tool_state(c, "done")
+        answer_events(c, next_event(c, "answer.start")["answer"])
+    assert done["result"]["result"]["freed_bytes"] >= 5120 and done["result"]["result"]["removed_files"] == 2
+    assert cache.is_dir() and list(cache.iterdir()) == []
+
+
 # ---- against a real Docker engine ---------------------------------------------------------------
 
 
