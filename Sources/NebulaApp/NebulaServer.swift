@@ -133,6 +133,10 @@ public enum NebulaServer {
         JarvisRoutes(service: jarvis, authenticator: authenticator, audit: audit).register(on: router)
         JarvisProviderRoutes(providers: jarvisProviders, authenticator: authenticator, audit: audit).register(on: router)
         JarvisToolRoutes(toolbox: jarvisTools, authenticator: authenticator, audit: audit).register(on: router)
+        MCPRoutes(
+            server: MCPToolServer(tools: jarvis.tools, version: version, approvalWait: configuration.mcpApprovalWait, logger: logger),
+            authenticator: authenticator
+        ).register(on: router)
         webSocketRoutes.register(on: router)
 
         let webSocketConfiguration = WebSocketUpgradeChannel.Configuration(

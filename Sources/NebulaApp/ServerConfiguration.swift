@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var cacheDirectories: [(name: String, path: String)] = []
     /// Directories whose logs Jarvis's `rotate_log` may rotate (`--log-dir app=/var/log/app`).
     public var logDirectories: [(name: String, path: String)] = []
+    /// How long an MCP tool call that needs approval waits for a person before it expires.
+    public var mcpApprovalWait: Duration = .seconds(55)
     /// How often directory sizes and Docker's disk use are measured.
     public var storageScanInterval: Duration = .seconds(3600)
     /// Alert rules (default: any filesystem over 80 %, unhealthy or restarting containers) and the

@@ -69,6 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A directory whose log files Jarvis may rotate once an operator approves (rotate_log), as name=/path (repeat, or separate with commas).")
     var logDir: [String] = []
 
+    @Option(help: "How long an MCP tool call that needs approval waits for a person before it expires, e.g. 55s (keep it under the agent's request timeout).")
+    var mcpApprovalWait = DurationArgument(.seconds(55))
+
     @Option(help: "How often directory sizes and Docker's disk use are measured, e.g. 1h, 30m.")
     var storageInterval = DurationArgument(.seconds(3600))
 
@@ -164,6 +167,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.storageDirectories = storageDirectories ?? []
         configuration.cacheDirectories = Self.namedPaths(cacheDir) ?? []
         configuration.logDirectories = Self.namedPaths(logDir) ?? []
+        configuration.mcpApprovalWait = mcpApprovalWait.duration
         configuration.notificationTargets = notificationTargets ?? []
         configuration.alertRules = alertRules
         configuration.storageScanInterval = storageInterval.duration

@@ -104,7 +104,8 @@ final class JarvisService: Sendable {
         let approved = try await tools.approve(id, in: conversation.id, by: principal, from: address)
         Task {
             await tools.runApproved(approved, actor: principal)
-            await resumeIfSettled(conversation, by: principal)
+            // An outside agent's call (MCP) has no answer to continue: the agent waits for the result itself.
+            if approved.messageID != nil { await resumeIfSettled(conversation, by: principal) }
         }
         return approved
     }
@@ -112,7 +113,7 @@ final class JarvisService: Sendable {
     /// Declines a pending tool call and resumes the turn once no call waits any more.
     func reject(toolCall id: Int64, in conversation: ConversationRecord, by principal: Principal, reason: String?, from address: String?) async throws -> ToolCallRecord {
         let rejected = try await tools.reject(id, in: conversation.id, by: principal, reason: reason, from: address)
-        Task { await resumeIfSettled(conversation, by: principal) }
+        if rejected.messageID != nil { Task { await resumeIfSettled(conversation, by: principal) } }
         return rejected
     }
 

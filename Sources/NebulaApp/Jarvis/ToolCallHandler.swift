@@ -1,6 +1,8 @@
+import Foundation
 import Jarvis
 import Logging
 import Realtime
+import ServiceLifecycle
 import Store
 
 /// Why a person's decision on a tool call was not taken.
@@ -94,7 +96,7 @@ struct ToolCallHandler: Sendable {
 
     /// Declines a pending call; anyone who may see the conversation may.
     func reject(_ id: Int64, in conversationID: String, by principal: Principal, reason: String?, from address: String?) async throws -> ToolCallRecord {
-        let call = try await pendingCall(id, in: conversationID)
+        _ = try await pendingCall(id, in: conversationID)
         let because = reason.map { ": \($0)" } ?? ""
         let result = ToolInvocation.resultText(.failure(ToolError(.rejected, "\(principal.displayName) declined this call\(because)")))
         guard let rejected = try await calls.decide(id: id, to: .rejected, by: principal.displayName, at: Clock.nowMilliseconds(), result: result) else {
@@ -115,6 +117,97 @@ struct ToolCallHandler: Sendable {
             try await appendResult(of: call)
             await publish(call, on: JarvisConversationOwners.channel(of: conversationID))
         }
+    }
+
+    /// A call from an outside agent (MCP) under the same policy: stored in the agent's own
+    /// conversation (`mcp-<principal>`, where admins see and decide its approval cards), run at once
+    /// when allowed, else held until a person approves or rejects it — or `approvalWait` passes, and
+    /// it expires without running.
+    func callForAgent(
+        _ name: String, arguments: String, by principal: Principal, approvalWait: Duration
+    ) async throws -> (call: ToolCallRecord, result: Result<JSONValue, ToolError>) {
+        let conversation = try await agentConversation(for: principal)
+        let answer = ConversationMessageRecord(id: 0, conversationID: conversation.id, role: "assistant", content: "", state: "complete", createdAt: 0)
+        let call = ChatMessage.ToolCall(id: "mcp-\(UUID().uuidString.lowercased())", name: name, arguments: arguments)
+        let channel = JarvisConversationOwners.channel(of: conversation.id)
+        let policy = try await toolbox.policy()
+        func stored(_ record: ToolCallRecord) throws -> ToolCallRecord {
+            var record = record
+            record.messageID = nil
+            return record
+        }
+        switch ToolInvocation.plan(call, catalog: toolbox.catalog, policy: policy, mayRunUnapproved: principal.has) {
+        case .refuse(let tool, let error):
+            await settle(call, answer: answer, channel: channel, tool: tool, policy: tool.map(policy.decision(for:)) ?? .forbidden,
+                         result: .failure(error), actor: principal, agent: true)
+            return (try stored(Self.record(call, answer: answer, tool: tool, policy: .forbidden, state: .refused, actor: principal)), .failure(error))
+        case .run(let tool, let arguments):
+            guard let running = await store(try stored(Self.record(call, answer: answer, tool: tool, policy: .auto, state: .running, actor: principal))) else {
+                throw ToolError(.failed, "the call could not be recorded, so it did not run")
+            }
+            await publish(running, on: channel)
+            let result = await ToolInvocation.execute(tool, arguments)
+            await finish(running, result: result, channel: channel, actor: principal)
+            return (running, result)
+        case .approval(let tool, _):
+            guard let pending = await store(try stored(Self.record(call, answer: answer, tool: tool, policy: policy.decision(for: tool), state: .pending, actor: principal))) else {
+                throw ToolError(.failed, "the approval request could not be recorded")
+            }
+            await durably {
+                try await audit.append(principal.audit("jarvis.tool.request", target: conversation.id, from: nil, outcome: "pending",
+                                                       details: "\(name) (call \(pending.id)) \(arguments) via MCP"))
+            }
+            await publish(pending, on: channel)
+            return (pending, try await awaitDecision(on: pending, wait: approvalWait, channel: channel))
+        }
+    }
+
+    /// Polls the store (the decision may come from any replica) until the call's result is final.
+    private func awaitDecision(on call: ToolCallRecord, wait: Duration, channel: String) async throws -> Result<JSONValue, ToolError> {
+        let deadline = ContinuousClock.now + wait
+        while true {
+            if let current = try await calls.find(id: call.id), current.state.isFinal {
+                return Self.result(of: current)
+            }
+            // A server shutting down does not wait for people: the agent hears the call expired.
+            let stopping = Task.isShuttingDownGracefully || Task.isCancelled
+            if ContinuousClock.now >= deadline || stopping {
+                let reason = stopping ? "the server is shutting down" : "nobody approved this call within \(wait)"
+                let text = ToolInvocation.resultText(.failure(ToolError(.expired, reason)))
+                if let expired = try await calls.decide(id: call.id, to: .expired, by: "nobody", at: Clock.nowMilliseconds(), result: text) {
+                    await publish(expired, on: channel)
+                    return Self.result(of: expired)
+                }
+                continue  // decided at the last moment: read how
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// The outcome a stored result text says.
+    static func result(of call: ToolCallRecord) -> Result<JSONValue, ToolError> {
+        guard let text = call.result, let value = try? JSONParser.parse(text) else {
+            return .failure(ToolError(.failed, "the call ended without a result"))
+        }
+        if value["ok"] == .bool(true) { return .success(value["result"] ?? .null) }
+        let code = value["error"]?["code"]?.stringValue.flatMap(ToolError.Code.init(rawValue:)) ?? .failed
+        return .failure(ToolError(code, value["error"]?["message"]?.stringValue ?? "failed"))
+    }
+
+    /// The conversation an outside agent's calls are kept in, created on its first call.
+    private func agentConversation(for principal: Principal) async throws -> ConversationRecord {
+        let id = "mcp-" + String(principal.id.map { $0.isLetter || $0.isNumber ? $0 : "-" })
+        if let existing = try await conversations.find(id: id) { return existing }
+        let now = Clock.nowMilliseconds()
+        let created = ConversationRecord(id: id, owner: principal.id, title: "MCP: \(principal.displayName)", createdAt: now, updatedAt: now)
+        do {
+            try await conversations.create(created)
+        } catch {
+            // Created by a concurrent first call.
+            if let existing = try await conversations.find(id: id) { return existing }
+            throw error
+        }
+        return created
     }
 
     /// Whether any call of the conversation still waits for a decision or runs.
@@ -173,9 +266,10 @@ struct ToolCallHandler: Sendable {
 
     private func settle(
         _ call: ChatMessage.ToolCall, answer: ConversationMessageRecord, channel: String, tool: (any JarvisTool)?, policy: ToolPolicy.Decision,
-        result: Result<JSONValue, ToolError>, actor: Principal
+        result: Result<JSONValue, ToolError>, actor: Principal, agent: Bool = false
     ) async {
         var record = Self.record(call, answer: answer, tool: tool, policy: policy, state: .refused, actor: actor)
+        if agent { record.messageID = nil }
         record.result = ToolInvocation.resultText(result)
         record.finishedAt = record.requestedAt
         guard let stored = await store(record) else { return }
@@ -198,7 +292,10 @@ struct ToolCallHandler: Sendable {
         await publish(stored, on: channel)
     }
 
+    /// The result as a `tool` message the model reads next; calls from outside agents (MCP) belong
+    /// to no answer and have no model to tell.
     private func appendResult(of call: ToolCallRecord) async throws {
+        guard call.messageID != nil else { return }
         _ = try await conversations.append(ConversationMessageRecord(
             conversationID: call.conversationID, role: "tool", content: call.result ?? "", toolCallID: call.callID, state: "complete",
             createdAt: Clock.nowMilliseconds()))
