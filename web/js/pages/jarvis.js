@@ -7,13 +7,21 @@
 // position: the reply replays the answer so far, the rest follows live, and
 // every publication is applied once (by offset). Answers are untrusted text,
 // rendered by js/markdown.js with DOM nodes only.
+//
+// Tools ("Tools and approval"): an answer that asks for tools ends with
+// finish_reason "tool_calls"; each call is then published as `tool.call`
+// events (upserted by `tool_call.id`, never moving back to an earlier state)
+// and shown inside the bubble of the answer that asked for it. An answer that
+// only asked for tools is a compact line, not an empty bubble. Messages of
+// role "tool" (the results the model read) are not shown: the entries show
+// the result. Tool names, arguments and results are untrusted: textContent only.
 
 import * as api from "../api.js";
 import { confirmAction, openDialog } from "../dialog.js";
 import { h, setText } from "../dom.js";
 import { errorBox, hide, show } from "../forms.js";
 import { renderMarkdown } from "../markdown.js";
-import { describe } from "../messages.js";
+import { describe, sentence } from "../messages.js";
 import * as router from "../router.js";
 import { timeEl } from "../timeago.js";
 
@@ -21,6 +29,252 @@ const BASE = "/api/v1/jarvis/conversations";
 const MAX_QUESTION = 32 * 1024;
 const ENDED = new Set(["complete", "cancelled", "interrupted", "failed"]);
 const STATE_LABEL = { cancelled: "stopped", interrupted: "interrupted", failed: "failed" };
+
+// ---- tool calls -------------------------------------------------------------------------------------
+//
+// Test and styling hooks (kept stable):
+//   .jv-calls                          the list of an answer's tool calls (inside its bubble)
+//   [data-tool-call="<id>"]            one call's entry, role=group, with data-state="<state>"
+//                                      (pending | running | done | failed | rejected | refused | expired)
+//   .jv-call-state                     the state, as words (a badge)
+//   .jv-call-args                      the arguments (pretty-printed when they are JSON, else as sent)
+//   .jv-call-result                    <details> with the result (JSON), once there is one
+//   .jv-call-outcome                   the error / decision line (failed, rejected, refused, expired)
+//   [data-action=approve|reject]       the buttons of a pending call (the approval card)
+//   .jv-call-reason                    the optional reason for rejecting
+//   .jv-tool-error                     why approving / rejecting did not work (role=alert)
+// An assistant bubble that only asked for tools has data-kind="tools".
+
+const CALL_LABEL = {
+  pending: "waiting for approval",
+  running: "running",
+  done: "done",
+  failed: "failed",
+  rejected: "rejected",
+  refused: "refused",
+  expired: "expired",
+};
+const CALL_TONE = { pending: "warn", running: "accent", done: "ok", failed: "crit", rejected: "muted", refused: "crit", expired: "muted" };
+const CALL_RANK = { pending: 0, running: 1 }; // every other (final) state: 2
+
+function callRank(state) {
+  return CALL_RANK[state] ?? 2;
+}
+
+/**
+ * `text` re-indented when it is JSON, else unchanged. Only whitespace between tokens changes: strings and
+ * numbers keep their exact text (no re-serialising, which could round big numbers or drop duplicate
+ * keys): what the approver reads is what runs.
+ */
+export function prettyArguments(text) {
+  const raw = String(text ?? "");
+  try {
+    JSON.parse(raw);
+  } catch {
+    return raw;
+  }
+  let out = "";
+  let depth = 0;
+  let inString = false;
+  const pad = () => `\n${"  ".repeat(depth)}`;
+  for (let i = 0; i < raw.length; i += 1) {
+    const c = raw[i];
+    if (inString) {
+      out += c;
+      if (c === "\\") {
+        out += raw[i + 1] ?? "";
+        i += 1;
+      } else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === " " || c === "\t" || c === "\n" || c === "\r") continue;
+    if (c === '"') {
+      inString = true;
+      out += c;
+    } else if (c === "{" || c === "[") {
+      const close = c === "{" ? "}" : "]";
+      let j = i + 1;
+      while (j < raw.length && " \t\n\r".includes(raw[j])) j += 1;
+      if (raw[j] === close) {
+        out += c + close;
+        i = j;
+      } else {
+        depth += 1;
+        out += c + pad();
+      }
+    } else if (c === "}" || c === "]") {
+      depth -= 1;
+      out += pad() + c;
+    } else if (c === ",") out += `,${pad()}`;
+    else if (c === ":") out += ": ";
+    else out += c;
+  }
+  return out;
+}
+
+function prettyValue(v) {
+  try {
+    return JSON.stringify(v, null, 2) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+
+/** One tool call: an entry under its answer, or, while it waits for a person, an approval card. */
+class ToolCallView {
+  /** @param {object} call the API's tool call  @param {(view: ToolCallView, action: string) => void} onDecide */
+  constructor(call, onDecide) {
+    this.call = call;
+    this.id = call.id;
+    this.onDecide = onDecide;
+    this.busy = null; // "approve" | "reject" while the request is in flight
+    this.notice = ""; // why the last decision did not go through
+    this.approveBlocked = false; // 403: this principal may not approve it (rejecting still works)
+    this.titleId = `jv-call-${call.id}-title`;
+    this.errorId = `jv-call-${call.id}-error`;
+
+    this.el = h("div", {
+      class: "jv-call",
+      tabIndex: -1, // takes the focus when its buttons go (after a decision)
+      dataset: { toolCall: String(call.id) },
+      attrs: { role: "group", "aria-labelledby": this.titleId },
+    });
+    this.name = h("code", { class: "jv-call-name" });
+    this.badge = h("span", { class: "badge jv-call-state" });
+    this.title = h("p", { class: "jv-call-title", id: this.titleId });
+    this.desc = h("p", { class: "jv-call-desc" });
+    this.role = h("p", { class: "jv-call-role" });
+    this.args = h("pre", { class: "jv-call-args" });
+    this.outcome = h("p", { class: "jv-call-outcome" });
+    this.result = h("details", { class: "jv-call-result" });
+    this.error = h("p", { class: "jv-tool-error", id: this.errorId, attrs: { role: "alert" }, hidden: true });
+
+    this.approve = h("button", { type: "button", class: "btn btn-small btn-primary", dataset: { action: "approve" } });
+    this.reject = h("button", { type: "button", class: "btn btn-small btn-danger", dataset: { action: "reject" } });
+    this.approve.addEventListener("click", () => this.onDecide(this, "approve"));
+    this.reject.addEventListener("click", () => this.onDecide(this, "reject"));
+    this.reason = h("input", {
+      type: "text",
+      class: "jv-call-reason",
+      maxLength: 500,
+      placeholder: "Reason (optional)",
+      autocomplete: "off",
+    });
+    this.reason.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter") {
+        ev.preventDefault();
+        this.onDecide(this, "reject");
+      }
+    });
+    this.actions = h("div", { class: "jv-call-actions" }, this.approve, this.reason, this.reject);
+
+    this.el.append(
+      h("div", { class: "jv-call-head" }, this.title, this.badge),
+      this.desc,
+      this.role,
+      this.args,
+      this.outcome,
+      this.result,
+      this.actions,
+      this.error,
+    );
+    this.render();
+  }
+
+  /** Take a newer description of the call; an older state (a replay, a late POST answer) is ignored. */
+  update(call) {
+    if (!call || call.id !== this.id) return false;
+    if (callRank(call.state) < callRank(this.call.state)) return false;
+    this.call = { ...this.call, ...call };
+    this.render();
+    return true;
+  }
+
+  get pending() {
+    return this.call.state === "pending";
+  }
+
+  render() {
+    const c = this.call;
+    const state = typeof c.state === "string" ? c.state : "pending";
+    const name = String(c.name ?? "tool");
+    const pending = state === "pending";
+    this.el.dataset.state = state;
+    this.el.classList.toggle("jv-call-card", pending);
+    const label = CALL_LABEL[state] ?? state;
+
+    setText(this.name, name);
+    this.title.replaceChildren(
+      h("span", { class: "sr-only", text: pending ? "Approval needed: " : "Tool call: " }),
+      this.name,
+    );
+    setText(this.badge, label);
+    this.badge.dataset.tone = CALL_TONE[state] ?? "muted";
+
+    setText(this.desc, pending ? String(c.description ?? "") : "");
+    this.desc.hidden = !pending || !c.description;
+    setText(this.role, pending && c.required_role ? `Needs the ${c.required_role} role.` : "");
+    this.role.hidden = !(pending && c.required_role);
+
+    const args = String(c.arguments ?? "");
+    setText(this.args, pending ? prettyArguments(args) : args);
+    this.args.hidden = args === "" || (!pending && (args === "{}" || args.trim() === ""));
+    this.args.setAttribute("aria-label", `Arguments of ${name}`);
+
+    // The decision or the error, in words.
+    const err = c.result && c.result.ok === false ? c.result.error ?? {} : null;
+    let line = "";
+    if (state === "rejected") line = c.decided_by ? `Rejected by ${c.decided_by}.` : "Rejected.";
+    else if (state === "expired") line = "Not run: a new question was asked while it waited.";
+    else if (state === "running" && c.policy === "approval" && c.decided_by) line = `Approved by ${c.decided_by}; running…`;
+    else if (state === "running") line = "Running…";
+    if (err && (err.message || err.code) && state !== "expired") {
+      if (state === "rejected") {
+        if (err.message) line = String(err.message); // "alice declined this call: <reason>"
+      } else {
+        const code = err.code && err.code !== state ? `${err.code}: ` : "";
+        line = `${code}${err.message ?? ""}`;
+      }
+    }
+    setText(this.outcome, line);
+    this.outcome.hidden = !line;
+    this.outcome.dataset.tone = err && state !== "rejected" && state !== "expired" ? "crit" : "muted";
+
+    if (c.result !== null && c.result !== undefined) {
+      const body = c.result.ok === true ? c.result.result : c.result;
+      const open = this.result.open;
+      this.result.replaceChildren(
+        h("summary", { text: c.result.ok === false ? "Details" : "Result" }),
+        h("pre", { class: "jv-call-result-json" }, h("code", { text: prettyValue(body) })),
+      );
+      this.result.open = open;
+      this.result.hidden = false;
+    } else {
+      this.result.replaceChildren();
+      this.result.hidden = true;
+    }
+
+    // The approval card's buttons.
+    this.actions.hidden = !pending;
+    setText(this.approve, this.busy === "approve" ? "Approving…" : "Approve");
+    setText(this.reject, this.busy === "reject" ? "Rejecting…" : "Reject");
+    this.approve.setAttribute("aria-label", `Approve ${name}`);
+    this.reject.setAttribute("aria-label", `Reject ${name}`);
+    this.reason.setAttribute("aria-label", `Reason for rejecting ${name} (optional)`);
+    this.approve.disabled = !pending || this.busy !== null || this.approveBlocked;
+    this.reject.disabled = !pending || this.busy !== null;
+    this.reason.disabled = !pending || this.busy !== null;
+    if (this.notice) {
+      this.approve.setAttribute("aria-describedby", this.errorId);
+      this.reject.setAttribute("aria-describedby", this.errorId);
+    } else {
+      this.approve.removeAttribute("aria-describedby");
+      this.reject.removeAttribute("aria-describedby");
+    }
+    setText(this.error, this.notice);
+    this.error.hidden = !this.notice;
+  }
+}
 
 const SpeechRecognition = window.SpeechRecognition || window.webkitSpeechRecognition || null;
 const speech = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function" ? window.speechSynthesis : null;
@@ -50,17 +304,22 @@ class MessageView {
     this.usage = null;
     this.latency = null;
     this.partial = false; // part of the streamed text was missed; the stored text replaces it at the end
+    this.finishReason = null;
+    this.asked = []; // the tool calls the model asked for ({id, name, arguments}), from answer.end
     this.frame = 0;
 
     this.body = h("div", { class: "jv-body" });
     this.status = h("div", { class: "jv-status" });
     this.meta = h("p", { class: "jv-meta" });
     this.tools = h("div", { class: "jv-tools" });
+    this.calls = h("div", { class: "jv-calls", hidden: true }); // ToolCallView elements, by id
+    this.srLabel = h("span", { class: "sr-only", text: this.role === "user" ? "You said:" : "Jarvis answered:" });
     this.el = h(
       "li",
       { class: `jv-msg jv-${this.role}`, dataset: { role: this.role } },
-      h("span", { class: "sr-only", text: this.role === "user" ? "You said:" : "Jarvis answered:" }),
+      this.srLabel,
       this.body,
+      this.calls,
       this.status,
       h("div", { class: "jv-foot" }, this.meta, this.tools),
     );
@@ -80,7 +339,24 @@ class MessageView {
     this.model = m.model ?? this.model;
     this.usage = m.usage ?? this.usage;
     this.latency = m.latency ?? this.latency;
+    if (typeof m.finish_reason === "string") this.finishReason = m.finish_reason;
+    if (Array.isArray(m.tool_calls) && m.tool_calls.length) this.asked = m.tool_calls;
     this.render();
+  }
+
+  /** Show a tool call's entry in this answer (oldest call first). */
+  attachCall(view) {
+    if (view.el.parentElement !== this.calls) {
+      const next = Array.from(this.calls.children).find((el) => Number(el.dataset.toolCall) > Number(view.id));
+      this.calls.insertBefore(view.el, next ?? null);
+    }
+    this.calls.hidden = false;
+    this.render();
+  }
+
+  /** An answer that only asked for tools: no text of its own. */
+  get toolsOnly() {
+    return this.role === "assistant" && !this.text && this.state !== "streaming" && (this.finishReason === "tool_calls" || this.calls.children.length > 0);
   }
 
   /** Render on the next frame: deltas can come faster than the screen needs them. */
@@ -100,8 +376,25 @@ class MessageView {
     const streaming = this.state === "streaming";
     this.el.dataset.state = this.state;
     this.el.setAttribute("aria-busy", String(streaming));
+    const toolsOnly = this.toolsOnly;
+    this.el.classList.toggle("jv-toolsonly", toolsOnly);
+    if (toolsOnly) this.el.dataset.kind = "tools";
+    else delete this.el.dataset.kind;
+    if (this.role === "assistant") setText(this.srLabel, toolsOnly ? "Jarvis used tools:" : "Jarvis answered:");
     if (this.role === "user") {
       this.body.replaceChildren(h("p", { class: "jv-question", text: this.text }));
+    } else if (toolsOnly) {
+      const names = [...new Set((this.asked.length ? this.asked : Array.from(this.calls.children, (el) => ({ name: el.querySelector(".jv-call-name")?.textContent })))
+        .map((c) => c && c.name)
+        .filter(Boolean)
+        .map(String))];
+      const states = Array.from(this.calls.children, (el) => el.dataset.state);
+      const lead = states.includes("pending")
+        ? "Jarvis asks to use"
+        : states.length && states.every((st) => callRank(st) === 2)
+          ? "Jarvis checked"
+          : "Jarvis is checking";
+      this.body.replaceChildren(h("p", { class: "jv-checking", text: names.length ? `${lead}: ${names.join(", ")}` : `${lead}…` }));
     } else if (this.text) {
       this.body.replaceChildren(renderMarkdown(this.text));
     } else {
@@ -130,6 +423,7 @@ class MessageView {
     const tokens = this.usage?.completion_tokens;
     if (typeof tokens === "number") bits.push(h("span", { class: "jv-tokens", text: `${tokens} token${tokens === 1 ? "" : "s"}` }));
     if (streaming && !bits.length) bits.push(h("span", { text: "answering…" }));
+    if (toolsOnly) bits.length = 0; // compact: the answer with words carries the details
     this.meta.replaceChildren(...bits);
     this.meta.hidden = bits.length === 0;
 
@@ -162,6 +456,7 @@ export class JarvisPage {
     this.conversations = [];
     this.current = null; // the open conversation (as the server last described it)
     this.views = new Map(); // message id -> MessageView
+    this.calls = new Map(); // tool call id -> ToolCallView (of the open conversation)
     this.pendingQuestion = null; // the question's bubble while its POST is in flight
     this.answering = null; // id of the answer running in the open conversation
     this.follow = null; // {conn, channel, unsubscribe, ready}
@@ -318,7 +613,7 @@ export class JarvisPage {
 
   _remember(conversation) {
     const i = this.conversations.findIndex((c) => c.id === conversation.id);
-    const { messages, answering, ...summary } = conversation;
+    const { messages, answering, tool_calls: calls, ...summary } = conversation;
     if (i === -1) this.conversations.unshift(summary); // new: on top
     else this.conversations[i] = { ...this.conversations[i], ...summary };
     this._renderList();
@@ -382,6 +677,7 @@ export class JarvisPage {
     this._unfollow();
     this.current = null;
     this.views.clear();
+    this.calls.clear();
     this.pendingQuestion = null;
     this.answering = null;
     this.messages.replaceChildren();
@@ -425,7 +721,10 @@ export class JarvisPage {
     this.remove.hidden = false;
     this._showConversation(conv);
     const last = this._lastStreaming(conv);
-    this._follow(conv.channel, last && last.stream ? last.stream : null, { historyFor: last && !last.stream ? last.id : null });
+    // An answer that asked for tools: its calls may still run (or wait for approval) and the next answer
+    // may be starting; replay from it (tool.call events upsert, its own text is not added twice).
+    const from = last ?? this._lastAskingForTools(conv);
+    this._follow(conv.channel, from && from.stream ? from.stream : null, { historyFor: last && !last.stream ? last.id : null });
     this._renderList();
     if (this.focusAfterOpen) {
       this.focusAfterOpen = false;
@@ -438,10 +737,22 @@ export class JarvisPage {
     return api.get(`${BASE}/${encodeURIComponent(id)}`);
   }
 
+  /** The messages shown as bubbles: "tool" messages (results given to the model) are not. */
+  _shown(conv) {
+    return (Array.isArray(conv.messages) ? conv.messages : []).filter((m) => m && m.role !== "tool");
+  }
+
   _lastStreaming(conv) {
-    const msgs = Array.isArray(conv.messages) ? conv.messages : [];
+    const msgs = this._shown(conv);
     const last = msgs[msgs.length - 1];
     return last && last.role === "assistant" && last.state === "streaming" ? last : null;
+  }
+
+  /** The last answer, when it ended asking for tools (the question may go on). */
+  _lastAskingForTools(conv) {
+    const msgs = this._shown(conv);
+    const last = msgs[msgs.length - 1];
+    return last && last.role === "assistant" && last.finish_reason === "tool_calls" ? last : null;
   }
 
   _streamingWithoutPosition(conv) {
@@ -455,8 +766,10 @@ export class JarvisPage {
     this._remember(conv);
     setText(this.title, conv.title || "Untitled");
     this.views.clear();
+    this.calls.clear();
     this.messages.replaceChildren();
-    for (const m of Array.isArray(conv.messages) ? conv.messages : []) this._addView(m);
+    for (const m of this._shown(conv)) this._addView(m);
+    for (const call of Array.isArray(conv.tool_calls) ? conv.tool_calls : []) this._upsertCall(call);
     const last = this._lastStreaming(conv);
     this.answering = last ? last.id : null;
     this._renderComposer();
@@ -616,6 +929,7 @@ export class JarvisPage {
       case "answer.delta": {
         if (typeof d.text !== "string") return;
         const v = this._startAnswer(id);
+        if (v.state !== "streaming") return; // a replay of an answer already shown whole
         const follow = this._nearEnd();
         v.text += d.text;
         v.schedule();
@@ -630,6 +944,8 @@ export class JarvisPage {
         v.model = d.model ?? v.model;
         v.usage = d.usage ?? v.usage;
         v.latency = d.latency ?? v.latency;
+        if (typeof d.finish_reason === "string") v.finishReason = d.finish_reason;
+        if (Array.isArray(d.tool_calls) && d.tool_calls.length) v.asked = d.tool_calls;
         v.render();
         if (this.answering === id) this.answering = null;
         this._renderComposer();
@@ -637,8 +953,104 @@ export class JarvisPage {
         this._loadList(); // the conversation moved to the top
         break;
       }
+      case "tool.call":
+        if (d.tool_call && typeof d.tool_call === "object") this._upsertCall({ answer: id, ...d.tool_call });
+        break;
       default:
         break; // answer.cancel and anything newer: not for us
+    }
+  }
+
+  // ---- tool calls ---------------------------------------------------------------------------------------
+
+  /** Show (or bring up to date) a tool call, in the bubble of the answer that asked for it. */
+  _upsertCall(call) {
+    if (!call || call.id === undefined || call.id === null) return null;
+    let view = this.calls.get(call.id);
+    if (view) {
+      view.update(call);
+    } else {
+      view = new ToolCallView(call, (v, action) => this._decide(v, action));
+      this.calls.set(call.id, view);
+    }
+    const follow = this._nearEnd();
+    const host = this._callHost(view.call.answer);
+    if (host) host.attachCall(view);
+    if (follow) this._scrollToEnd(true);
+    return view;
+  }
+
+  /** The answer a tool call belongs to; a compact bubble when it is not on the page (should not happen). */
+  _callHost(answerId) {
+    if (answerId === undefined || answerId === null) return null;
+    return this._answerView(answerId) ?? this._addView({ id: answerId, role: "assistant", content: "", state: "complete", finish_reason: "tool_calls" });
+  }
+
+  /** Approve or reject a pending call; the outcome comes back as tool.call events. */
+  async _decide(view, action) {
+    const c = this.current;
+    if (!c || !view.pending || view.busy) return;
+    const id = view.id;
+    const seq = this.openSeq;
+    const body = {};
+    if (action === "reject") {
+      const reason = view.reason.value.trim();
+      if (reason) body.reason = reason;
+    }
+    view.busy = action;
+    view.notice = "";
+    view.render();
+    const target = () => (seq === this.openSeq ? this.calls.get(id) ?? null : null); // a resync may have rebuilt it
+    // Keep the focus in the card when its buttons disappear (decided) or are disabled.
+    const keepFocus = (v) => {
+      const a = document.activeElement;
+      if (a && a !== document.body && document.contains(a) && !a.disabled && !a.closest("[hidden]")) return;
+      (v.pending && !v.reject.disabled ? v.reject : v.el).focus();
+    };
+    try {
+      const r = await api.post(`${BASE}/${encodeURIComponent(c.id)}/tool-calls/${encodeURIComponent(id)}/${action}`, body);
+      const v = target();
+      if (!v) return;
+      v.busy = null;
+      if (r && r.tool_call) this._upsertCall(r.tool_call);
+      else v.render();
+      keepFocus(this.calls.get(id) ?? v);
+    } catch (err) {
+      const v = target();
+      if (!v) return;
+      v.busy = null;
+      if (err.status === 401) {
+        v.render();
+        return;
+      }
+      if (err.code === "already_decided") {
+        v.notice = "Already decided (by someone else, or in another tab).";
+        v.render();
+        keepFocus(v);
+        this._refreshCalls(); // its state comes from the server; the buttons go with the pending state
+        return;
+      }
+      if (err.status === 403 && action === "approve") v.approveBlocked = true; // rejecting still works
+      v.notice = describe(err, {
+        forbidden: (e) => `Not allowed: ${sentence(e.message || "you may not decide this call")}`,
+        not_found: "This tool call is not part of this conversation (any more).",
+      });
+      v.render();
+      keepFocus(v);
+    }
+  }
+
+  /** Take the stored state of the open conversation's tool calls (after a refused decision). */
+  async _refreshCalls() {
+    const c = this.current;
+    if (!c) return;
+    const seq = this.openSeq;
+    try {
+      const conv = await this._fetch(c.id);
+      if (seq !== this.openSeq) return;
+      for (const call of Array.isArray(conv.tool_calls) ? conv.tool_calls : []) this._upsertCall(call);
+    } catch {
+      /* the channel brings the state too */
     }
   }
 
