@@ -77,6 +77,13 @@ struct DiagnoseToolTests {
         } catch {
             #expect(error.code == .timeout)
         }
+        // Nothing listens on port 1: the error says so plainly.
+        do {
+            _ = try await tool.run(.object([("url", .string("http://127.0.0.1:1/"))]))
+            Issue.record("a closed port answered")
+        } catch {
+            #expect(error.code == .failed && error.message == "http://127.0.0.1:1/: connection refused (errno 111)")
+        }
         for bad: JSONValue in [.object([("url", .string("ftp://x"))]), .object([("url", .string(root)), ("timeout_ms", .number("5"))])] {
             do {
                 _ = try await tool.run(bad)

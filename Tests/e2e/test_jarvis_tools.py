@@ -235,6 +235,52 @@ def test_a_question_ends_in_words_after_at_most_five_answers(server, stub):
     assert all(e["state"] == "complete" for e in ends)
 
 
+def test_stop_while_a_tool_runs_stops_the_tool_and_the_question(server, stub):
+    # An HTTP endpoint that answers only after 20 s: http_check waits on it until stopped.
+    import http.server
+    import threading
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            time.sleep(20)
+
+        def log_message(self, *args):
+            pass
+
+    slow = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    slow.daemon_threads = True
+    threading.Thread(target=slow.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{slow.server_address[1]}/"
+        stub.scripts = [Script(tool_calls=calls(("http_check", json.dumps({"url": url, "timeout_ms": 30000})))), Script(tokens=["never"])]
+        put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+        conversation = new_conversation(server)
+        with server.ws() as c:
+            c.result("subscribe", channel=conversation["channel"])
+            answer_events(c, ask(server, conversation, "is it up?")["answer"]["id"])
+            tool_state(c, "running")
+            assert shown(server, conversation)["answering"] is True
+            started = time.monotonic()
+            r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/cancel", headers=JSON)
+            assert r.status == 200 and r.json()["result"]["cancelled"] is True
+            stopped = tool_state(c, "failed", timeout=5)
+            assert time.monotonic() - started < 2
+            assert stopped["result"]["error"]["code"] == "cancelled"
+            with pytest.raises(Exception):
+                next_event(c, "answer.start", timeout=1.5)
+        assert len(stub.requests) == 1
+        assert wait_until(lambda: shown(server, conversation)["answering"] is False, 5)
+        # The conversation goes on: the next question is answered, and the model hears the call was stopped.
+        stub.scripts = [Script(tokens=["Fine."])]
+        with server.ws() as c:
+            c.result("subscribe", channel=conversation["channel"])
+            assert text_of(answer_events(c, ask(server, conversation, "ok, never mind")["answer"]["id"])) == "Fine."
+        told = [m for m in stub.requests[-1]["body"]["messages"] if m["role"] == "tool"]
+        assert json.loads(told[0]["content"])["error"]["code"] == "cancelled"
+    finally:
+        slow.shutdown()
+
+
 def test_the_tool_catalog_and_its_policy(server):
     tools = {t["name"]: t for t in server.http("GET", "/api/v1/jarvis/tools").json()["result"]["tools"]}
     assert tools["restart_container"]["tier"] == "remediate" and tools["restart_container"]["decision"] == "approval"

@@ -3,6 +3,10 @@ import NIOCore
 import NIOHTTP1
 import Realtime
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// `http_check`: is an HTTP endpoint up — status, time to the response head, and a few headers.
 public struct HTTPCheckTool: JarvisTool {
     private let client: HTTPClient
@@ -51,6 +55,9 @@ public struct HTTPCheckTool: JarvisTool {
             ])
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             throw ToolError(.timeout, "no response from \(url) within \(timeout) ms")
+        } catch let error as IOError {
+            // NIO's own description of a socket error reads "connection reset (error set): …"; say what the system says.
+            throw ToolError(.failed, "\(url): \(String(cString: strerror(error.errnoCode)).lowercased()) (errno \(error.errnoCode))")
         } catch {
             throw ToolError(.failed, "\(url): \(error)")
         }

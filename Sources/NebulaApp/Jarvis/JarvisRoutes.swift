@@ -81,7 +81,8 @@ struct JarvisRoutes {
         w.raw("{\"result\":")
         write(conversation, into: &w, closed: false)
         w.raw(",\"answering\":")
-        w.bool(messages.last?.state == "streaming")
+        // Answering, or running a tool between two answers of one question.
+        w.bool(messages.last?.state == "streaming" || toolCalls.contains { $0.state == .running })
         w.raw(",\"messages\":[")
         for (i, message) in messages.enumerated() {
             if i > 0 { w.raw(",") }

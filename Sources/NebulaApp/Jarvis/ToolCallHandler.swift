@@ -225,8 +225,10 @@ struct ToolCallHandler: Sendable {
             ("answer", call.messageID.map { .number(String($0)) } ?? .null),
             ("tool_call", call.jsonValue(requiredRole: requiredRole(of: call.tool))),
         ])
+        let hub = self.hub
         do {
-            _ = try await hub.publish(event, to: channel, by: .server)
+            // In a task of its own, like the writes: a stopped answer still tells clients how its call ended.
+            _ = try await Task { try await hub.publish(event, to: channel, by: .server) }.value
         } catch {
             logger.error("tool call event not published", metadata: ["channel": "\(channel)", "call": "\(call.id)", "error": "\(error)"])
         }
