@@ -20,9 +20,19 @@ public struct DiskUsage: Decodable, Sendable, Equatable {
     public let containersBytes: Int64
     public let buildCacheBytes: Int64
     public let volumes: [Volume]
+    /// Images without a tag that no container uses (what `docker image prune` removes).
+    public let danglingImages: Int
+    public let danglingImagesBytes: Int64
 
     enum CodingKeys: String, CodingKey {
-        case layersSize = "LayersSize", containers = "Containers", buildCache = "BuildCache", volumes = "Volumes"
+        case layersSize = "LayersSize", containers = "Containers", buildCache = "BuildCache", volumes = "Volumes", images = "Images"
+    }
+    private struct Image: Decodable {
+        let repoTags: [String]?
+        let containers: Int?
+        let size: Int64?
+        enum CodingKeys: String, CodingKey { case repoTags = "RepoTags", containers = "Containers", size = "Size" }
+        var isDangling: Bool { (repoTags ?? []).allSatisfy { $0 == "<none>:<none>" } && (containers ?? 0) <= 0 }
     }
     private struct Sized: Decodable {
         let size: Int64?
@@ -39,6 +49,9 @@ public struct DiskUsage: Decodable, Sendable, Equatable {
         containersBytes = (try c.decodeIfPresent([Sized].self, forKey: .containers) ?? []).reduce(0) { $0 + max(0, $1.size ?? 0) }
         buildCacheBytes = (try c.decodeIfPresent([Sized].self, forKey: .buildCache) ?? []).reduce(0) { $0 + max(0, $1.size ?? 0) }
         volumes = try c.decodeIfPresent([Volume].self, forKey: .volumes) ?? []
+        let dangling = (try? c.decodeIfPresent([Image].self, forKey: .images))??.filter(\.isDangling) ?? []
+        danglingImages = dangling.count
+        danglingImagesBytes = dangling.reduce(0) { $0 + max(0, $1.size ?? 0) }
     }
 
     public var volumesBytes: Int64 { volumes.reduce(0) { $0 + max(0, $1.size) } }

@@ -86,6 +86,22 @@ public final class DockerClient: Sendable {
         return try await decode(DiskUsage.self, from: try await send(.GET, try await versioned(path), timeout: deadline), path: path)
     }
 
+    /// Removes the build cache (`POST /build/prune`); answers the bytes reclaimed.
+    public func pruneBuildCache() async throws(DockerError) -> Int64 {
+        let path = "/build/prune"
+        let body = try await send(.POST, try await versioned(path), timeout: .seconds(300))
+        return try await decode(PruneReport.self, from: body, path: path).spaceReclaimed
+    }
+
+    /// Removes dangling images — untagged and used by no container (`POST /images/prune`); answers
+    /// how many went and the bytes reclaimed.
+    public func pruneDanglingImages() async throws(DockerError) -> (deleted: Int, reclaimed: Int64) {
+        let filters = #"{"dangling":["true"]}"#.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+        let path = "/images/prune?filters=\(filters)"
+        let report = try await decode(PruneReport.self, from: try await send(.POST, try await versioned(path), timeout: .seconds(300)), path: path)
+        return (report.imagesDeleted, report.spaceReclaimed)
+    }
+
     // MARK: - Streams
 
     /// Container events as they happen, until the task is cancelled or the engine goes away

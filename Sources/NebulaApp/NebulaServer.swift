@@ -123,6 +123,7 @@ public enum NebulaServer {
                 HostMetricsTool(telemetry: telemetry), ContainerListTool(containers: containers), ContainerLogsTool(client: docker),
                 DiskUsageTool(storage: storage), DNSResolveTool(), HTTPCheckTool(client: jarvisHTTP), TLSCertificateTool(group: eventLoopGroup),
                 RestartContainerTool(client: docker, containers: containers),
+                PruneBuildCacheTool(client: docker), PruneDanglingImagesTool(client: docker),
                 ClearCacheTool(directories: configuration.cacheDirectories.map { NamedDirectory(name: $0.name, path: $0.path) }),
                 RotateLogTool(directories: configuration.logDirectories.map { NamedDirectory(name: $0.name, path: $0.path) }),
             ]),
@@ -133,6 +134,10 @@ public enum NebulaServer {
         JarvisRoutes(service: jarvis, authenticator: authenticator, audit: audit).register(on: router)
         JarvisProviderRoutes(providers: jarvisProviders, authenticator: authenticator, audit: audit).register(on: router)
         JarvisToolRoutes(toolbox: jarvisTools, authenticator: authenticator, audit: audit).register(on: router)
+        let maintenance = MaintenanceAdvisor(
+            interval: configuration.maintenanceInterval, storage: storage, containers: containers,
+            logDirectories: configuration.logDirectories.map { NamedDirectory(name: $0.name, path: $0.path) }, tools: jarvis.tools, hub: hub,
+            coordination: coordination, logger: logger)
         MCPRoutes(
             server: MCPToolServer(tools: jarvis.tools, version: version, approvalWait: configuration.mcpApprovalWait, logger: logger),
             authenticator: authenticator
@@ -194,6 +199,7 @@ public enum NebulaServer {
                     .init(service: storage),
                     .init(service: alerts),
                     .init(service: history),
+                    .init(service: maintenance),
                     .init(service: RevocationWatcher(keys: keys, sessions: sessions, connections: connections, interval: .milliseconds(250), logger: logger)),
                     // Last in the list, so first to shut down: it closes WebSockets with 1001
                     // before the HTTP server stops.

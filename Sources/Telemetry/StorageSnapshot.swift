@@ -47,21 +47,30 @@ public struct StorageSnapshot: Sendable, Encodable {
         public var containersBytes: Int64
         public var volumesBytes: Int64
         public var buildCacheBytes: Int64
+        /// Untagged images no container uses: what pruning dangling images would free.
+        public var danglingImages: Int
+        public var danglingImagesBytes: Int64
         public var volumes: [Volume]
         public var scannedAt: Int64
 
-        public init(imagesBytes: Int64, containersBytes: Int64, volumesBytes: Int64, buildCacheBytes: Int64, volumes: [Volume], scannedAt: Int64) {
+        public init(
+            imagesBytes: Int64, containersBytes: Int64, volumesBytes: Int64, buildCacheBytes: Int64, danglingImages: Int = 0,
+            danglingImagesBytes: Int64 = 0, volumes: [Volume], scannedAt: Int64
+        ) {
             self.imagesBytes = imagesBytes
             self.containersBytes = containersBytes
             self.volumesBytes = volumesBytes
             self.buildCacheBytes = buildCacheBytes
+            self.danglingImages = danglingImages
+            self.danglingImagesBytes = danglingImagesBytes
             self.volumes = volumes
             self.scannedAt = scannedAt
         }
 
         enum CodingKeys: String, CodingKey {
             case imagesBytes = "images_bytes", containersBytes = "containers_bytes", volumesBytes = "volumes_bytes"
-            case buildCacheBytes = "build_cache_bytes", volumes, scannedAt = "scanned_at"
+            case buildCacheBytes = "build_cache_bytes", danglingImages = "dangling_images", danglingImagesBytes = "dangling_images_bytes"
+            case volumes, scannedAt = "scanned_at"
         }
     }
 

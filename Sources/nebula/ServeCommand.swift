@@ -69,6 +69,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "A directory whose log files Jarvis may rotate once an operator approves (rotate_log), as name=/path (repeat, or separate with commas).")
     var logDir: [String] = []
 
+    @Option(help: "How often Jarvis looks for maintenance to propose (prune Docker's build cache or dangling images, restart an unhealthy container, rotate a large log), e.g. 6h; off turns it off.")
+    var maintenanceInterval = "6h"
+
     @Option(help: "How long an MCP tool call that needs approval waits for a person before it expires, e.g. 55s (keep it under the agent's request timeout).")
     var mcpApprovalWait = DurationArgument(.seconds(55))
 
@@ -122,6 +125,9 @@ struct ServeCommand: AsyncParsableCommand {
         if storageDirectories == nil {
             throw ValidationError("--storage-dir must be name=/absolute/path, e.g. media=/srv/media")
         }
+        if maintenanceInterval != "off", DurationArgument(argument: maintenanceInterval) == nil {
+            throw ValidationError("--maintenance-interval must be a duration such as 6h or 30m, or off")
+        }
         if Self.namedPaths(cacheDir) == nil {
             throw ValidationError("--cache-dir must be name=/absolute/path, e.g. plex=/var/lib/plex/cache")
         }
@@ -168,6 +174,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.cacheDirectories = Self.namedPaths(cacheDir) ?? []
         configuration.logDirectories = Self.namedPaths(logDir) ?? []
         configuration.mcpApprovalWait = mcpApprovalWait.duration
+        configuration.maintenanceInterval = maintenanceInterval == "off" ? nil : DurationArgument(argument: maintenanceInterval)?.duration
         configuration.notificationTargets = notificationTargets ?? []
         configuration.alertRules = alertRules
         configuration.storageScanInterval = storageInterval.duration

@@ -61,4 +61,24 @@ struct DockerWireTests {
         let event = try JSONDecoder().decode(DockerEvent.self, from: Data(line.utf8))
         #expect(event.kind == "health_status" && event.containerID == "abc" && event.attributes["name"] == "web")
     }
+
+    @Test("system/df: dangling images are the untagged ones no container uses; prune reports count what was deleted")
+    func danglingImagesAndPruneReports() throws {
+        let df = """
+            {"LayersSize": 3000, "Images": [
+              {"Id": "sha256:a", "RepoTags": ["busybox:latest"], "Containers": 0, "Size": 1000},
+              {"Id": "sha256:b", "RepoTags": null, "Containers": 0, "Size": 700},
+              {"Id": "sha256:c", "RepoTags": ["<none>:<none>"], "Containers": -1, "Size": 300},
+              {"Id": "sha256:d", "RepoTags": [], "Containers": 2, "Size": 900}],
+             "Containers": [], "Volumes": [], "BuildCache": [{"Size": 50}]}
+            """
+        let usage = try JSONDecoder().decode(DiskUsage.self, from: Data(df.utf8))
+        #expect(usage.danglingImages == 2 && usage.danglingImagesBytes == 1000 && usage.buildCacheBytes == 50)
+        let report = try JSONDecoder().decode(PruneReport.self, from: Data(#"""
+            {"ImagesDeleted": [{"Untagged": "x"}, {"Deleted": "sha256:b"}, {"Deleted": "sha256:c"}], "SpaceReclaimed": 1000}
+            """#.utf8))
+        #expect(report.imagesDeleted == 2 && report.spaceReclaimed == 1000)
+        let empty = try JSONDecoder().decode(PruneReport.self, from: Data(#"{"ImagesDeleted": null, "SpaceReclaimed": 0}"#.utf8))
+        #expect(empty.imagesDeleted == 0)
+    }
 }

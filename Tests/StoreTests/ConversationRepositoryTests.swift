@@ -83,4 +83,17 @@ struct JarvisProviderRepositoryTests {
         await #expect(throws: (any Error).self) { try await providers.replaceAll([gpu, gpu]) }
         #expect(try await providers.all() == [cloud, gpu])
     }
+
+    @Test("an admin's list also holds the conversations the server keeps for admins", arguments: Backend.allCases)
+    func sharedConversations(backend: Backend) async throws {
+        let database = try await backend.open()
+        defer { Task { await database.close() } }
+        try await Migrator().migrate(database)
+        let conversations = ConversationRepository(database)
+        for (id, owner, at) in [("c-1", "user:1", 10), ("maintenance", "server", 11), ("mcp-key-7", "key:7", 12), ("c-2", "user:2", 13), ("mcpx", "user:2", 14)] {
+            try await conversations.create(ConversationRecord(id: id, owner: owner, title: id, createdAt: Int64(at), updatedAt: Int64(at)))
+        }
+        #expect(try await conversations.list(owner: "user:1", limit: 50).map(\.id) == ["c-1"])
+        #expect(try await conversations.list(owner: "user:1", limit: 50, shared: ("server", "mcp-")).map(\.id) == ["mcp-key-7", "maintenance", "c-1"])
+    }
 }

@@ -46,6 +46,8 @@ INVALID = [
     (["--cache-dir", "plex=relative/cache"], None),
     (["--log-dir", "/var/log/app"], None),
     ([], {"NEBULA_CACHE_DIR": "plex"}),
+    (["--maintenance-interval", "sometimes"], None),
+    (["--maintenance-interval", "0"], None),
 ]
 
 

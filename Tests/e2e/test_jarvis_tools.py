@@ -367,3 +367,72 @@ def test_container_tools_against_a_real_engine(server_factory, docker_engine, st
         assert after != before, "the container was not restarted"
     finally:
         docker_engine.docker("rm", "-f", name, check=False)
+
+
+def test_maintenance_is_proposed_on_a_schedule_and_runs_only_once_approved(server_factory, docker_engine, tmp_path):
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with open(logs / "big.log", "wb") as f:  # 101 MiB as the file system sees its size (sparse)
+        f.truncate(101 << 20)
+    (logs / "small.log").write_text("fine\n")
+    sick = f"sick-{uuid.uuid4().hex[:8]}"
+    docker_engine.run(sick, "sleep", "3600", options=["--health-cmd", "false", "--health-interval", "1s", "--health-retries", "1"])
+    server = server_factory(["--telemetry-interval", "1s", "--docker-host", docker_engine.host, "--maintenance-interval", "1s",
+                             "--log-dir", f"app={logs}"])
+    try:
+        def pending():
+            found = [c for c in server.http("GET", "/api/v1/jarvis/conversations").json()["result"]["conversations"] if c["id"] == "maintenance"]
+            if not found:
+                return []
+            return [c for c in server.http("GET", "/api/v1/jarvis/conversations/maintenance").json()["result"]["tool_calls"] if c["state"] == "pending"]
+
+        assert wait_until(lambda: {c["name"] for c in pending()} >= {"restart_container", "rotate_log"}, 30), pending()
+        time.sleep(3)  # three more rounds: a proposal still waiting is not repeated
+        waiting = pending()
+        assert sorted((c["name"], c["arguments"]) for c in waiting) == [
+            ("restart_container", json.dumps({"container": sick}, separators=(",", ":"))),
+            ("rotate_log", json.dumps({"directory": "app", "file": "big.log"}, separators=(",", ":"))),
+        ]
+        shown_ = server.http("GET", "/api/v1/jarvis/conversations/maintenance").json()["result"]
+        assert shown_["title"] == "Maintenance suggestions" and shown_["owner"] == "server"
+        reasons = [m["content"] for m in shown_["messages"] if m["role"] == "assistant"]
+        assert any(sick in r and "unhealthy" in r for r in reasons) and any("big.log" in r and "101.0 MiB" in r for r in reasons)
+        assert all(c["tier"] == "remediate" and c["requested_by"] == "server" for c in waiting)
+
+        restart = next(c for c in waiting if c["name"] == "restart_container")
+        before = json.loads(docker_engine.docker("inspect", sick))[0]["State"]["StartedAt"]
+        r = server.http("POST", f"/api/v1/jarvis/conversations/maintenance/tool-calls/{restart['id']}/approve", headers=JSON)
+        assert r.status == 202, r.body
+        assert wait_until(lambda: json.loads(docker_engine.docker("inspect", sick))[0]["State"]["StartedAt"] != before, 20)
+        assert wait_until(lambda: any(c["id"] == restart["id"] and c["state"] == "done" for c in
+                                      server.http("GET", "/api/v1/jarvis/conversations/maintenance").json()["result"]["tool_calls"]), 10)
+        # Nothing asks a model afterwards (no provider is even configured): no answer failed for want of one.
+        messages = server.http("GET", "/api/v1/jarvis/conversations/maintenance").json()["result"]["messages"]
+        assert all(m["state"] != "failed" for m in messages)
+    finally:
+        docker_engine.docker("rm", "-f", sick, check=False)
+
+
+def test_proactive_tools_prune_what_docker_keeps(server_factory, docker_engine, stub):
+    holder = f"holder-{uuid.uuid4().hex[:8]}"
+    docker_engine.run(holder, "sleep", "3600")
+    dangling = docker_engine.docker("commit", holder)  # an image with no tag: dangling
+    docker_engine.docker("rm", "-f", holder)
+    server = server_factory(["--docker-host", docker_engine.host])
+    stub.scripts = [Script(tool_calls=calls(("prune_dangling_images", "{}"), ("prune_build_cache", "{}"))), Script(tokens=["Pruned."])]
+    put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+    tools = {t["name"]: t for t in server.http("GET", "/api/v1/jarvis/tools").json()["result"]["tools"]}
+    assert tools["prune_dangling_images"]["tier"] == "proactive" and tools["prune_dangling_images"]["decision"] == "approval"
+    conversation = new_conversation(server)
+    with server.ws() as c:
+        c.result("subscribe", channel=conversation["channel"])
+        ask(server, conversation, "free some space")
+        first, second = tool_state(c, "pending"), tool_state(c, "pending")
+        for call in (first, second):
+            r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{call['id']}/approve", headers=JSON)
+            assert r.status == 202, r.body
+        done = {t["name"]: t for t in (tool_state(c, "done", timeout=60), tool_state(c, "done", timeout=60))}
+        answer_events(c, next_event(c, "answer.start")["answer"])
+    assert done["prune_dangling_images"]["result"]["result"]["images_deleted"] >= 1
+    assert done["prune_build_cache"]["result"]["result"]["freed_bytes"] >= 0
+    assert docker_engine.docker("image", "inspect", dangling, check=False) == "[]"

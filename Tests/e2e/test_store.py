@@ -20,7 +20,7 @@ def test_default_is_sqlite_in_the_data_dir_migrated_once(server_factory, tmp_pat
     health = s.http("GET", "/healthz", key=None).json()
     assert health["components"]["store"] == {"status": "ok", "kind": "sqlite"}
     first = _migrations(data / "nebula.sqlite")
-    assert [v for v, _ in first] == [1, 2, 3, 4, 5, 6], first
+    assert [v for v, _ in first] == [1, 2, 3, 4, 5, 6, 7], first
     assert s.stop() == 0
     s2 = server_factory(["--telemetry-interval", "30s"], data_dir=data)
     assert wait_until(lambda: s2.http("GET", "/healthz", key=None).status == 200, 10)
@@ -64,10 +64,10 @@ def test_postgres_backend_migrates_and_serves(server_factory, postgres):
     env = {"NEBULA_SECRET_KEY": "ab" * 32}  # each server has its own data dir: the key must come from outside
     s = server_factory(["--telemetry-interval", "30s", "--database-url", url], env=env)
     assert s.http("GET", "/healthz", key=None).json()["components"]["store"] == {"status": "ok", "kind": "postgres"}
-    assert postgres.query("e2e_store", "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3,4,5,6"
+    assert postgres.query("e2e_store", "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations") == "1,2,3,4,5,6,7"
     with s.ws() as c:
         assert c.request("ping")["result"] == {}
     assert s.stop() == 0
     s2 = server_factory(["--telemetry-interval", "30s", "--database-url", url], env=env)
-    assert postgres.query("e2e_store", "SELECT count(*) FROM schema_migrations") == "6"
+    assert postgres.query("e2e_store", "SELECT count(*) FROM schema_migrations") == "7"
     assert s2.stop() == 0

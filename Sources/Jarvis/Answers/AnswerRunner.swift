@@ -85,7 +85,8 @@ public struct AnswerRunner: Sendable {
         return outcome
     }
 
-    static func endEvent(_ outcome: AnswerOutcome, answerID: Int64) -> JSONValue {
+    /// The `answer.end` event of an outcome.
+    public static func endEvent(_ outcome: AnswerOutcome, answerID: Int64) -> JSONValue {
         func optional(_ value: String?) -> JSONValue { value.map(JSONValue.string) ?? .null }
         func optional(_ value: Int?) -> JSONValue { value.map { .number(String($0)) } ?? .null }
         return .object([

@@ -48,7 +48,9 @@ struct JarvisRoutes {
         if everyone, !principal.has(.admin) {
             throw APIError(.forbidden, code: "forbidden", "listing everyone's conversations needs the admin role or scope")
         }
-        let found = try await service.conversations.list(owner: everyone ? nil : principal.id, limit: 200)
+        // Admins also see where the server asks them to decide: maintenance suggestions, outside agents' calls.
+        let found = try await service.conversations.list(
+            owner: everyone ? nil : principal.id, limit: 200, shared: principal.has(.admin) ? (MaintenanceAdvisor.owner, "mcp-") : nil)
         var w = JSONWriter()
         w.raw("{\"result\":{\"conversations\":[")
         for (i, conversation) in found.enumerated() {

@@ -105,7 +105,7 @@ final class JarvisService: Sendable {
         Task {
             await tools.runApproved(approved, actor: principal)
             // An outside agent's call (MCP) has no answer to continue: the agent waits for the result itself.
-            if approved.messageID != nil { await resumeIfSettled(conversation, by: principal) }
+            if approved.messageID != nil, Self.continuesAfterDecisions(conversation.id) { await resumeIfSettled(conversation, by: principal) }
         }
         return approved
     }
@@ -113,8 +113,14 @@ final class JarvisService: Sendable {
     /// Declines a pending tool call and resumes the turn once no call waits any more.
     func reject(toolCall id: Int64, in conversation: ConversationRecord, by principal: Principal, reason: String?, from address: String?) async throws -> ToolCallRecord {
         let rejected = try await tools.reject(id, in: conversation.id, by: principal, reason: reason, from: address)
-        if rejected.messageID != nil { Task { await resumeIfSettled(conversation, by: principal) } }
+        if rejected.messageID != nil, Self.continuesAfterDecisions(conversation.id) { Task { await resumeIfSettled(conversation, by: principal) } }
         return rejected
+    }
+
+    /// Whether a decided call goes back to the model: in a chat, yes; the Maintenance conversation
+    /// and an outside agent's have no model waiting.
+    static func continuesAfterDecisions(_ conversationID: String) -> Bool {
+        conversationID != MaintenanceAdvisor.conversationID && !conversationID.hasPrefix("mcp-")
     }
 
     /// Starts the next answer of a paused turn: the model reads the decided calls' results.

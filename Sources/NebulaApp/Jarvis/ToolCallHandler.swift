@@ -1,8 +1,6 @@
-import Foundation
 import Jarvis
 import Logging
 import Realtime
-import ServiceLifecycle
 import Store
 
 /// Why a person's decision on a tool call was not taken.
@@ -25,7 +23,7 @@ struct ToolCallHandler: Sendable {
     let audit: any AuditSink
     let logger: Logger
 
-    private var calls: ToolCallRepository { toolbox.calls }
+    var calls: ToolCallRepository { toolbox.calls }
 
     /// Handles the calls of an answer that ended asking for tools; true when some wait for approval.
     /// `mayRunUnapproved` tells which scopes whoever Jarvis acts for holds.
@@ -40,7 +38,7 @@ struct ToolCallHandler: Sendable {
             // Without the policy nothing may run: every call is answered with why.
             logger.error("tool policy not readable", metadata: ["error": "\(error)"])
             for call in requested {
-                await settle(call, answer: answer, channel: channel, tool: nil, policy: .forbidden,
+                await settle(call, conversationID: answer.conversationID, messageID: answer.id, channel: channel, tool: nil, policy: .forbidden,
                              result: .failure(ToolError(.failed, "the tool policy could not be read")), actor: actor)
             }
             return false
@@ -49,13 +47,15 @@ struct ToolCallHandler: Sendable {
         for call in requested {
             switch ToolInvocation.plan(call, catalog: toolbox.catalog, policy: policy, mayRunUnapproved: mayRunUnapproved) {
             case .refuse(let tool, let error):
-                await settle(call, answer: answer, channel: channel, tool: tool, policy: tool.map(policy.decision(for:)) ?? .forbidden,
-                             result: .failure(error), actor: actor)
+                await settle(call, conversationID: answer.conversationID, messageID: answer.id, channel: channel, tool: tool,
+                             policy: tool.map(policy.decision(for:)) ?? .forbidden, result: .failure(error), actor: actor)
             case .approval(let tool, _):
                 waiting = true
-                await request(call, answer: answer, channel: channel, tool: tool, policy: policy.decision(for: tool), actor: actor)
+                await request(call, conversationID: answer.conversationID, messageID: answer.id, channel: channel, tool: tool,
+                              policy: policy.decision(for: tool), actor: actor)
             case .run(let tool, let arguments):
-                let running = await store(Self.record(call, answer: answer, tool: tool, policy: .auto, state: .running, actor: actor))
+                let running = await store(Self.record(
+                    call, conversationID: answer.conversationID, messageID: answer.id, tool: tool, policy: .auto, state: .running, actor: actor))
                 guard let running else { continue }
                 await publish(running, on: channel)
                 await run(running, tool: tool, arguments: arguments, channel: channel, actor: actor)
@@ -119,97 +119,6 @@ struct ToolCallHandler: Sendable {
         }
     }
 
-    /// A call from an outside agent (MCP) under the same policy: stored in the agent's own
-    /// conversation (`mcp-<principal>`, where admins see and decide its approval cards), run at once
-    /// when allowed, else held until a person approves or rejects it — or `approvalWait` passes, and
-    /// it expires without running.
-    func callForAgent(
-        _ name: String, arguments: String, by principal: Principal, approvalWait: Duration
-    ) async throws -> (call: ToolCallRecord, result: Result<JSONValue, ToolError>) {
-        let conversation = try await agentConversation(for: principal)
-        let answer = ConversationMessageRecord(id: 0, conversationID: conversation.id, role: "assistant", content: "", state: "complete", createdAt: 0)
-        let call = ChatMessage.ToolCall(id: "mcp-\(UUID().uuidString.lowercased())", name: name, arguments: arguments)
-        let channel = JarvisConversationOwners.channel(of: conversation.id)
-        let policy = try await toolbox.policy()
-        func stored(_ record: ToolCallRecord) throws -> ToolCallRecord {
-            var record = record
-            record.messageID = nil
-            return record
-        }
-        switch ToolInvocation.plan(call, catalog: toolbox.catalog, policy: policy, mayRunUnapproved: principal.has) {
-        case .refuse(let tool, let error):
-            await settle(call, answer: answer, channel: channel, tool: tool, policy: tool.map(policy.decision(for:)) ?? .forbidden,
-                         result: .failure(error), actor: principal, agent: true)
-            return (try stored(Self.record(call, answer: answer, tool: tool, policy: .forbidden, state: .refused, actor: principal)), .failure(error))
-        case .run(let tool, let arguments):
-            guard let running = await store(try stored(Self.record(call, answer: answer, tool: tool, policy: .auto, state: .running, actor: principal))) else {
-                throw ToolError(.failed, "the call could not be recorded, so it did not run")
-            }
-            await publish(running, on: channel)
-            let result = await ToolInvocation.execute(tool, arguments)
-            await finish(running, result: result, channel: channel, actor: principal)
-            return (running, result)
-        case .approval(let tool, _):
-            guard let pending = await store(try stored(Self.record(call, answer: answer, tool: tool, policy: policy.decision(for: tool), state: .pending, actor: principal))) else {
-                throw ToolError(.failed, "the approval request could not be recorded")
-            }
-            await durably {
-                try await audit.append(principal.audit("jarvis.tool.request", target: conversation.id, from: nil, outcome: "pending",
-                                                       details: "\(name) (call \(pending.id)) \(arguments) via MCP"))
-            }
-            await publish(pending, on: channel)
-            return (pending, try await awaitDecision(on: pending, wait: approvalWait, channel: channel))
-        }
-    }
-
-    /// Polls the store (the decision may come from any replica) until the call's result is final.
-    private func awaitDecision(on call: ToolCallRecord, wait: Duration, channel: String) async throws -> Result<JSONValue, ToolError> {
-        let deadline = ContinuousClock.now + wait
-        while true {
-            if let current = try await calls.find(id: call.id), current.state.isFinal {
-                return Self.result(of: current)
-            }
-            // A server shutting down does not wait for people: the agent hears the call expired.
-            let stopping = Task.isShuttingDownGracefully || Task.isCancelled
-            if ContinuousClock.now >= deadline || stopping {
-                let reason = stopping ? "the server is shutting down" : "nobody approved this call within \(wait)"
-                let text = ToolInvocation.resultText(.failure(ToolError(.expired, reason)))
-                if let expired = try await calls.decide(id: call.id, to: .expired, by: "nobody", at: Clock.nowMilliseconds(), result: text) {
-                    await publish(expired, on: channel)
-                    return Self.result(of: expired)
-                }
-                continue  // decided at the last moment: read how
-            }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-    }
-
-    /// The outcome a stored result text says.
-    static func result(of call: ToolCallRecord) -> Result<JSONValue, ToolError> {
-        guard let text = call.result, let value = try? JSONParser.parse(text) else {
-            return .failure(ToolError(.failed, "the call ended without a result"))
-        }
-        if value["ok"] == .bool(true) { return .success(value["result"] ?? .null) }
-        let code = value["error"]?["code"]?.stringValue.flatMap(ToolError.Code.init(rawValue:)) ?? .failed
-        return .failure(ToolError(code, value["error"]?["message"]?.stringValue ?? "failed"))
-    }
-
-    /// The conversation an outside agent's calls are kept in, created on its first call.
-    private func agentConversation(for principal: Principal) async throws -> ConversationRecord {
-        let id = "mcp-" + String(principal.id.map { $0.isLetter || $0.isNumber ? $0 : "-" })
-        if let existing = try await conversations.find(id: id) { return existing }
-        let now = Clock.nowMilliseconds()
-        let created = ConversationRecord(id: id, owner: principal.id, title: "MCP: \(principal.displayName)", createdAt: now, updatedAt: now)
-        do {
-            try await conversations.create(created)
-        } catch {
-            // Created by a concurrent first call.
-            if let existing = try await conversations.find(id: id) { return existing }
-            throw error
-        }
-        return created
-    }
-
     /// Whether any call of the conversation still waits for a decision or runs.
     func hasOpenCalls(conversationID: String) async throws -> Bool {
         try await calls.calls(conversationID: conversationID).contains { !$0.state.isFinal }
@@ -247,7 +156,7 @@ struct ToolCallHandler: Sendable {
         await finish(call, result: result, channel: channel, actor: actor)
     }
 
-    private func finish(_ call: ToolCallRecord, result: Result<JSONValue, ToolError>, channel: String, actor: Principal) async {
+    func finish(_ call: ToolCallRecord, result: Result<JSONValue, ToolError>, channel: String, actor: Principal) async {
         let text = ToolInvocation.resultText(result)
         let failure: ToolError? = if case .failure(let error) = result { error } else { nil }
         let calls = self.calls
@@ -266,32 +175,38 @@ struct ToolCallHandler: Sendable {
         await publish(ended, on: channel)
     }
 
-    private func settle(
-        _ call: ChatMessage.ToolCall, answer: ConversationMessageRecord, channel: String, tool: (any JarvisTool)?, policy: ToolPolicy.Decision,
-        result: Result<JSONValue, ToolError>, actor: Principal, agent: Bool = false
-    ) async {
-        var record = Self.record(call, answer: answer, tool: tool, policy: policy, state: .refused, actor: actor)
-        if agent { record.messageID = nil }
+    /// Records a call that never runs, with why; answers it as stored.
+    @discardableResult
+    func settle(
+        _ call: ChatMessage.ToolCall, conversationID: String, messageID: Int64?, channel: String, tool: (any JarvisTool)?,
+        policy: ToolPolicy.Decision, result: Result<JSONValue, ToolError>, actor: Principal
+    ) async -> ToolCallRecord? {
+        var record = Self.record(call, conversationID: conversationID, messageID: messageID, tool: tool, policy: policy, state: .refused, actor: actor)
         record.result = ToolInvocation.resultText(result)
         record.finishedAt = record.requestedAt
-        guard let stored = await store(record) else { return }
+        guard let stored = await store(record) else { return nil }
         await durably { try await appendResult(of: stored) }
         await durably {
-            try await audit.append(actor.audit("jarvis.tool.run", target: answer.conversationID, from: nil,
+            try await audit.append(actor.audit("jarvis.tool.run", target: conversationID, from: nil,
                                                outcome: "denied", details: "\(call.name) (call \(stored.id)) \(call.arguments) — \(stored.result ?? "")"))
         }
         await publish(stored, on: channel)
+        return stored
     }
 
-    private func request(
-        _ call: ChatMessage.ToolCall, answer: ConversationMessageRecord, channel: String, tool: any JarvisTool, policy: ToolPolicy.Decision, actor: Principal
-    ) async {
-        guard let stored = await store(Self.record(call, answer: answer, tool: tool, policy: policy, state: .pending, actor: actor)) else { return }
+    /// Records a call that waits for a person, and shows its approval card; answers it as stored.
+    func request(
+        _ call: ChatMessage.ToolCall, conversationID: String, messageID: Int64?, channel: String, tool: any JarvisTool, policy: ToolPolicy.Decision,
+        actor: Principal
+    ) async -> ToolCallRecord? {
+        let record = Self.record(call, conversationID: conversationID, messageID: messageID, tool: tool, policy: policy, state: .pending, actor: actor)
+        guard let stored = await store(record) else { return nil }
         await durably {
-            try await audit.append(actor.audit("jarvis.tool.request", target: answer.conversationID, from: nil, outcome: "pending",
-                                               details: "\(call.name) (call \(stored.id)) \(call.arguments)"))
+            try await audit.append(actor.audit("jarvis.tool.request", target: conversationID, from: nil, outcome: "pending",
+                                               details: "\(call.name) (call \(stored.id)) \(call.arguments)\(messageID == nil ? " via MCP" : "")"))
         }
         await publish(stored, on: channel)
+        return stored
     }
 
     /// The result as a `tool` message the model reads next; calls from outside agents (MCP) belong
@@ -303,7 +218,7 @@ struct ToolCallHandler: Sendable {
             createdAt: Clock.nowMilliseconds()))
     }
 
-    private func store(_ record: ToolCallRecord) async -> ToolCallRecord? {
+    func store(_ record: ToolCallRecord) async -> ToolCallRecord? {
         let calls = self.calls
         do {
             return try await Task { try await calls.insert(record) }.value
@@ -314,7 +229,7 @@ struct ToolCallHandler: Sendable {
     }
 
     /// Runs a write in a task of its own, so an answer being stopped cannot cut it off; logs a failure.
-    private func durably(_ write: @escaping @Sendable () async throws -> Void) async {
+    func durably(_ write: @escaping @Sendable () async throws -> Void) async {
         let logger = self.logger
         await Task {
             do {
@@ -325,12 +240,13 @@ struct ToolCallHandler: Sendable {
         }.value
     }
 
+    /// `messageID`: the answer that asked; nil for an outside agent's call.
     static func record(
-        _ call: ChatMessage.ToolCall, answer: ConversationMessageRecord, tool: (any JarvisTool)?, policy: ToolPolicy.Decision,
+        _ call: ChatMessage.ToolCall, conversationID: String, messageID: Int64?, tool: (any JarvisTool)?, policy: ToolPolicy.Decision,
         state: ToolCallRecord.State, actor: Principal
     ) -> ToolCallRecord {
         ToolCallRecord(
-            conversationID: answer.conversationID, messageID: answer.id, callID: call.id, tool: call.name, description: tool?.description,
+            conversationID: conversationID, messageID: messageID, callID: call.id, tool: call.name, description: tool?.description,
             arguments: call.arguments, tier: tool?.tier.rawValue ?? "unknown", policy: policy.rawValue, state: state,
             requestedBy: actor.displayName, requestedAt: Clock.nowMilliseconds())
     }

@@ -95,7 +95,7 @@ final class StorageService: Service, Sendable {
             let usage = try await docker.diskUsage()
             let docker = StorageSnapshot.Docker(
                 imagesBytes: usage.imagesBytes, containersBytes: usage.containersBytes, volumesBytes: usage.volumesBytes,
-                buildCacheBytes: usage.buildCacheBytes,
+                buildCacheBytes: usage.buildCacheBytes, danglingImages: usage.danglingImages, danglingImagesBytes: usage.danglingImagesBytes,
                 volumes: usage.volumes.map { .init(name: $0.name, bytes: $0.size >= 0 ? $0.size : nil) },
                 scannedAt: Int64(Date().timeIntervalSince1970 * 1000)
             )

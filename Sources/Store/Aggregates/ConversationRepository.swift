@@ -88,8 +88,18 @@ public struct ConversationRepository: Sendable {
     }
 
     /// Most recently active first; `owner` nil lists everyone's (admins).
-    public func list(owner: String?, limit: Int) async throws(StoreError) -> [ConversationRecord] {
+    /// `sharedWith`: also the conversations the server keeps for admins to decide on — owned by this
+    /// principal (`server`: maintenance suggestions) or with ids starting with this prefix (`mcp-`:
+    /// outside agents' tool calls).
+    public func list(owner: String?, limit: Int, shared: (owner: String, idPrefix: String)? = nil) async throws(StoreError) -> [ConversationRecord] {
         let limit = max(0, min(limit, 1000))
+        if let owner, let shared {
+            return try await database.query("""
+                SELECT * FROM jarvis_conversations
+                WHERE owner = \(bind: owner) OR owner = \(bind: shared.owner) OR SUBSTR(id, 1, CAST(\(bind: shared.idPrefix.unicodeScalars.count) AS INTEGER)) = \(bind: shared.idPrefix)
+                ORDER BY updated_at DESC, id LIMIT \(bind: limit)
+                """).map(Self.conversation)
+        }
         if let owner {
             return try await database.query("""
                 SELECT * FROM jarvis_conversations WHERE owner = \(bind: owner) ORDER BY updated_at DESC, id LIMIT \(bind: limit)
