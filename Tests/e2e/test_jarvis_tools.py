@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from accounts_lib import Session, create_user
-from e2e_lib import wait_until
+from e2e_lib import RawWS, wait_until
 from openai_stub import OpenAIStub, Script
 from test_jarvis import JSON, answer_events, ask, new_conversation, put_providers, text_of
 
@@ -377,8 +377,11 @@ def test_maintenance_is_proposed_on_a_schedule_and_runs_only_once_approved(serve
     (logs / "small.log").write_text("fine\n")
     sick = f"sick-{uuid.uuid4().hex[:8]}"
     docker_engine.run(sick, "sleep", "3600", options=["--health-cmd", "false", "--health-interval", "1s", "--health-retries", "1"])
+    data = tmp_path / "data"
+    create_user(data, "otto", "operator")
+    create_user(data, "val", "viewer")
     server = server_factory(["--telemetry-interval", "1s", "--docker-host", docker_engine.host, "--maintenance-interval", "1s",
-                             "--log-dir", f"app={logs}"])
+                             "--log-dir", f"app={logs}"], data_dir=data)
     try:
         def pending():
             found = [c for c in server.http("GET", "/api/v1/jarvis/conversations").json()["result"]["conversations"] if c["id"] == "maintenance"]
@@ -399,10 +402,23 @@ def test_maintenance_is_proposed_on_a_schedule_and_runs_only_once_approved(serve
         assert any(sick in r and "unhealthy" in r for r in reasons) and any("big.log" in r and "101.0 MiB" in r for r in reasons)
         assert all(c["tier"] == "remediate" and c["requested_by"] == "server" for c in waiting)
 
+        # Shared with the people who decide: an operator lists it and approves; a viewer does not see it.
+        otto, val = Session.login(server, "otto"), Session.login(server, "val")
+        assert "maintenance" in [c["id"] for c in otto.http("GET", "/api/v1/jarvis/conversations").json()["result"]["conversations"]]
+        assert "maintenance" not in [c["id"] for c in val.http("GET", "/api/v1/jarvis/conversations").json()["result"]["conversations"]]
+        assert val.http("GET", "/api/v1/jarvis/conversations/maintenance").status == 404
+        for session, allowed in ((otto, True), (val, False)):
+            ws = RawWS(server.port, key=None, headers={**session.cookie, **session.origin}).connect()
+            ws.send_json({"id": 1, "op": "subscribe", "channel": "jarvis.maintenance"})
+            reply = ws.recv_json()
+            assert ("result" in reply) == allowed, (session.user, reply)
+            ws.close()
         restart = next(c for c in waiting if c["name"] == "restart_container")
+        assert val.http("POST", f"/api/v1/jarvis/conversations/maintenance/tool-calls/{restart['id']}/approve").status == 404
         before = json.loads(docker_engine.docker("inspect", sick))[0]["State"]["StartedAt"]
-        r = server.http("POST", f"/api/v1/jarvis/conversations/maintenance/tool-calls/{restart['id']}/approve", headers=JSON)
+        r = otto.http("POST", f"/api/v1/jarvis/conversations/maintenance/tool-calls/{restart['id']}/approve")
         assert r.status == 202, r.body
+        assert r.json()["result"]["tool_call"]["decided_by"] == "otto"
         assert wait_until(lambda: json.loads(docker_engine.docker("inspect", sick))[0]["State"]["StartedAt"] != before, 20)
         assert wait_until(lambda: any(c["id"] == restart["id"] and c["state"] == "done" for c in
                                       server.http("GET", "/api/v1/jarvis/conversations/maintenance").json()["result"]["tool_calls"]), 10)

@@ -36,7 +36,7 @@ struct JarvisRoutes {
     /// The conversation, if this principal may see it; 404 otherwise (not 403: its existence is private).
     private func conversation(_ context: NebulaRequestContext, for principal: Principal) async throws -> ConversationRecord {
         let id = context.parameters.get("id") ?? ""
-        guard let found = try await service.conversations.find(id: id), found.owner == principal.id || principal.has(.admin) else {
+        guard let found = try await service.conversations.find(id: id), JarvisConversationOwners.mayRead(found, principal: principal) else {
             throw APIError(.notFound, code: "not_found", "no conversation '\(id)'")
         }
         return found
@@ -48,9 +48,10 @@ struct JarvisRoutes {
         if everyone, !principal.has(.admin) {
             throw APIError(.forbidden, code: "forbidden", "listing everyone's conversations needs the admin role or scope")
         }
-        // Admins also see where the server asks them to decide: maintenance suggestions, outside agents' calls.
+        // Operators and admins also see where the server asks them to decide: maintenance suggestions,
+        // outside agents' calls.
         let found = try await service.conversations.list(
-            owner: everyone ? nil : principal.id, limit: 200, shared: principal.has(.admin) ? (MaintenanceAdvisor.owner, "mcp-") : nil)
+            owner: everyone ? nil : principal.id, limit: 200, shared: principal.has(.containers) ? (MaintenanceAdvisor.owner, "mcp-") : nil)
         var w = JSONWriter()
         w.raw("{\"result\":{\"conversations\":[")
         for (i, conversation) in found.enumerated() {

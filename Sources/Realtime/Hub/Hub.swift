@@ -145,7 +145,7 @@ public final class Hub: Sendable {
     private func mayRead(_ channel: String, of family: ChannelFamily, principal: Principal) async -> Bool {
         if family.policy.subscribe.allows(principal, on: channel) { return true }
         guard family.policy.subscribe == .owner, principal.has(.read), principal.canSee(channel), let ownership else { return false }
-        return await ownership.owner(of: channel) == principal.id
+        return await ownership.grants(channel, to: principal)
     }
 
     public func subscriberCounts() -> [String: Int] {

@@ -88,7 +88,7 @@ public struct ConversationRepository: Sendable {
     }
 
     /// Most recently active first; `owner` nil lists everyone's (admins).
-    /// `sharedWith`: also the conversations the server keeps for admins to decide on — owned by this
+    /// `shared`: also the conversations the server keeps for people to decide on — owned by this
     /// principal (`server`: maintenance suggestions) or with ids starting with this prefix (`mcp-`:
     /// outside agents' tool calls).
     public func list(owner: String?, limit: Int, shared: (owner: String, idPrefix: String)? = nil) async throws(StoreError) -> [ConversationRecord] {
