@@ -4,6 +4,7 @@ auto, wait for a person with the right role otherwise, and their results flow ba
 conversation; forbidden and unknown tools are refused; every call is stored and audited. The tools
 run against real state: this machine's resolver and, with a real dockerd, real containers."""
 
+import contextlib
 import json
 import time
 import uuid
@@ -235,8 +236,9 @@ def test_a_question_ends_in_words_after_at_most_five_answers(server, stub):
     assert all(e["state"] == "complete" for e in ends)
 
 
-def test_stop_while_a_tool_runs_stops_the_tool_and_the_question(server, stub):
-    # An HTTP endpoint that answers only after 20 s: http_check waits on it until stopped.
+@contextlib.contextmanager
+def slow_endpoint():
+    """An HTTP endpoint that answers only after 20 s: http_check waits on it until stopped."""
     import http.server
     import threading
 
@@ -251,7 +253,13 @@ def test_stop_while_a_tool_runs_stops_the_tool_and_the_question(server, stub):
     slow.daemon_threads = True
     threading.Thread(target=slow.serve_forever, daemon=True).start()
     try:
-        url = f"http://127.0.0.1:{slow.server_address[1]}/"
+        yield f"http://127.0.0.1:{slow.server_address[1]}/"
+    finally:
+        slow.shutdown()
+
+
+def test_stop_while_a_tool_runs_stops_the_tool_and_the_question(server, stub):
+    with slow_endpoint() as url:
         stub.scripts = [Script(tool_calls=calls(("http_check", json.dumps({"url": url, "timeout_ms": 30000})))), Script(tokens=["never"])]
         put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
         conversation = new_conversation(server)
@@ -277,8 +285,39 @@ def test_stop_while_a_tool_runs_stops_the_tool_and_the_question(server, stub):
             assert text_of(answer_events(c, ask(server, conversation, "ok, never mind")["answer"]["id"])) == "Fine."
         told = [m for m in stub.requests[-1]["body"]["messages"] if m["role"] == "tool"]
         assert json.loads(told[0]["content"])["error"]["code"] == "cancelled"
+
+
+def test_stop_sent_to_another_replica_while_a_tool_runs(server_factory, postgres, stub):
+    import base64
+    import os
+
+    from redis_server import RedisServer
+
+    redis = RedisServer().start()
+    try:
+        url = postgres.create_database(f"jarvis_tools_{int(time.time() * 1000) % 10_000_000}")
+        env = {"NEBULA_SECRET_KEY": base64.b64encode(os.urandom(32)).decode()}
+        a, b = (server_factory(["--redis-url", redis.url, "--replica-id", r, "--database-url", url, "--telemetry-interval", "30s"], env=env)
+                for r in ("a", "b"))
+        with slow_endpoint() as slow:
+            stub.scripts = [Script(tool_calls=calls(("http_check", json.dumps({"url": slow, "timeout_ms": 30000})))), Script(tokens=["never"])]
+            put_providers(a, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+            conversation = new_conversation(a)
+            with a.ws() as c:
+                c.result("subscribe", channel=conversation["channel"])
+                answer_events(c, ask(a, conversation, "is it up?")["answer"]["id"])
+                tool_state(c, "running")
+                assert b.http("GET", f"/api/v1/jarvis/conversations/{conversation['id']}").json()["result"]["answering"] is True
+                started = time.monotonic()
+                r = b.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/cancel", headers=JSON)
+                assert r.status == 200 and r.json()["result"]["cancelled"] is True, r.body
+                stopped = tool_state(c, "failed", timeout=5)
+                assert time.monotonic() - started < 2 and stopped["result"]["error"]["code"] == "cancelled"
+                with pytest.raises(Exception):
+                    next_event(c, "answer.start", timeout=1.5)
+        assert len(stub.requests) == 1
     finally:
-        slow.shutdown()
+        redis.stop()
 
 
 def test_the_tool_catalog_and_its_policy(server):

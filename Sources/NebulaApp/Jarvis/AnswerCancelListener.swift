@@ -1,17 +1,18 @@
 import NIOCore
 import Realtime
 
-/// Hears `answer.cancel` for one answer on its conversation's channel while this replica streams
-/// it: the replica that received the user's cancel may be another one, and it publishes the request
-/// on the channel, which reaches every replica through the broker.
+/// Hears `answer.cancel` on a conversation's channel while this replica works on a question (its
+/// answers, and the tools between them): the replica that received the user's cancel may be another
+/// one, and it publishes the request on the channel, which reaches every replica through the broker.
 final class AnswerCancelListener: OutboundTransport, Sendable {
     static let requestType = "answer.cancel"
 
-    private let answerID: Int64
+    /// The question's first answer; its later answers have greater ids.
+    private let firstAnswerID: Int64
     private let onCancel: @Sendable () -> Void
 
-    init(answerID: Int64, onCancel: @escaping @Sendable () -> Void) {
-        self.answerID = answerID
+    init(fromAnswerID firstAnswerID: Int64, onCancel: @escaping @Sendable () -> Void) {
+        self.firstAnswerID = firstAnswerID
         self.onCancel = onCancel
     }
 
@@ -19,7 +20,7 @@ final class AnswerCancelListener: OutboundTransport, Sendable {
 
     func send(_ message: OutboundMessage) {
         guard let json = try? JSONParser.parse(Array(message.payload.readableBytesView)),
-            let data = json["data"], data["type"]?.stringValue == Self.requestType, data["answer"]?.int64Value == answerID
+            let data = json["data"], data["type"]?.stringValue == Self.requestType, (data["answer"]?.int64Value ?? 0) >= firstAnswerID
         else { return }
         onCancel()
     }

@@ -188,10 +188,11 @@ final class JarvisService: Sendable {
     /// a request on the channel. False when no answer is streaming.
     func cancelAnywhere(_ conversationID: String) async throws -> Bool {
         if cancel(conversationID) { return true }
-        guard let streaming = try await conversations.messages(conversationID: conversationID).last, streaming.state == "streaming" else {
-            return false
-        }
-        try await hub.publish(AnswerCancelListener.request(answerID: streaming.id), to: JarvisConversationOwners.channel(of: conversationID), by: .server)
+        // Streaming an answer, or running a tool the last answer asked for.
+        guard let last = try await conversations.messages(conversationID: conversationID).last(where: { $0.role == "assistant" }) else { return false }
+        let toolRunning = try await tools.hasRunningCall(after: last.id, in: conversationID)
+        guard last.state == "streaming" || toolRunning else { return false }
+        try await hub.publish(AnswerCancelListener.request(answerID: last.id), to: JarvisConversationOwners.channel(of: conversationID), by: .server)
         return true
     }
 
@@ -202,6 +203,22 @@ final class JarvisService: Sendable {
     ) async {
         var (stream, record, started) = (first, firstRecord, firstStarted)
         var round = 1
+        let hub = self.hub
+        let conversationID = firstRecord.conversationID
+        // Hears a stop sent to another replica, for any answer of this turn and the tools between them.
+        let listener = Session(
+            id: listenerIDs.withLockedValue { $0 += 1; return $0 }, principal: .server,
+            transport: AnswerCancelListener(fromAnswerID: firstRecord.id) { [weak self] in _ = self?.cancel(conversationID) })
+        // Beside the answer, not before it: the first token must not wait for this subscription.
+        let listening = Task {
+            try? await hub.subscribe(listener, to: channel, since: nil) { _, _ in OutboundMessage(json: Array("{}".utf8)) }
+        }
+        defer {
+            Task {
+                await listening.value
+                await hub.disconnect(listener)
+            }
+        }
         while true {
             let outcome = await answer(stream, record: record, channel: channel, started: started)
             // The last answer was asked without tools; calls it makes anyway are not run.
@@ -229,20 +246,6 @@ final class JarvisService: Sendable {
         started: ContinuousClock.Instant
     ) async -> AnswerOutcome {
         let hub = self.hub
-        let conversationID = record.conversationID
-        let listener = Session(
-            id: listenerIDs.withLockedValue { $0 += 1; return $0 }, principal: .server,
-            transport: AnswerCancelListener(answerID: record.id) { [weak self] in _ = self?.cancel(conversationID) })
-        // Beside the answer, not before it: the first token must not wait for this subscription.
-        let listening = Task {
-            try? await hub.subscribe(listener, to: channel, since: nil) { _, _ in OutboundMessage(json: Array("{}".utf8)) }
-        }
-        defer {
-            Task {
-                await listening.value
-                await hub.disconnect(listener)
-            }
-        }
         let conversations = self.conversations
         let sink = AnswerEventSink { event in
             let position = try await hub.publish(event, to: channel, by: .server)

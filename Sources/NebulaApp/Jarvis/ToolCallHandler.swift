@@ -119,6 +119,11 @@ struct ToolCallHandler: Sendable {
         }
     }
 
+    /// Whether a call asked for by this answer or a later one is running.
+    func hasRunningCall(after answerID: Int64, in conversationID: String) async throws -> Bool {
+        try await calls.calls(conversationID: conversationID).contains { $0.state == .running && ($0.messageID ?? 0) >= answerID }
+    }
+
     /// Whether any call of the conversation still waits for a decision or runs.
     func hasOpenCalls(conversationID: String) async throws -> Bool {
         try await calls.calls(conversationID: conversationID).contains { !$0.state.isFinal }
