@@ -83,14 +83,7 @@ final class JarvisService: Sendable {
             let (question, answer) = try await conversations.appendExchange(
                 question: ConversationMessageRecord(conversationID: conversation.id, role: "user", content: content, state: "complete", createdAt: now),
                 answer: ConversationMessageRecord(conversationID: conversation.id, role: "assistant", content: "", state: "streaming", createdAt: now))
-            let channel = JarvisConversationOwners.channel(of: conversation.id)
-            let owner = conversation.owner
-            let task = Task {
-                await self.turn(stream, record: answer, channel: channel, started: started, actor: principal) { scope in
-                    principal.id == owner && principal.has(scope)
-                }
-            }
-            running.withLockedValue { $0[conversation.id] = task }
+            let channel = startTurn(stream, answer: answer, in: conversation, started: started, for: principal)
             try? await conversations.touch(id: conversation.id, at: now)  // only the list's order
             return Started(channel: channel, question: question, answer: answer)
         } catch {
@@ -142,18 +135,29 @@ final class JarvisService: Sendable {
             let stream = await startStream(history: history, question: nil, withTools: true)
             let answer = try await conversations.append(ConversationMessageRecord(
                 conversationID: conversation.id, role: "assistant", content: "", state: "streaming", createdAt: Clock.nowMilliseconds()))
-            let channel = JarvisConversationOwners.channel(of: conversation.id)
-            let owner = conversation.owner
-            let task = Task {
-                await self.turn(stream, record: answer, channel: channel, started: started, actor: principal) { scope in
-                    principal.id == owner && principal.has(scope)
-                }
-            }
-            running.withLockedValue { $0[conversation.id] = task }
+            startTurn(stream, answer: answer, in: conversation, started: started, for: principal)
         } catch {
             running.withLockedValue { $0[conversation.id] = nil }
             logger.error("turn not resumed after a tool decision", metadata: ["conversation": "\(conversation.id)", "error": "\(error)"])
         }
+    }
+
+    /// Runs the question's answers in the background (the conversation is claimed); answers its channel.
+    /// Tools that need a role run unapproved only when the conversation's owner asked and holds it.
+    @discardableResult
+    private func startTurn(
+        _ stream: Result<AsyncThrowingStream<ProviderChain.Event, any Error>, any Error>, answer: ConversationMessageRecord,
+        in conversation: ConversationRecord, started: ContinuousClock.Instant, for principal: Principal
+    ) -> String {
+        let channel = JarvisConversationOwners.channel(of: conversation.id)
+        let owner = conversation.owner
+        let task = Task {
+            await self.turn(stream, record: answer, channel: channel, started: started, actor: principal) { scope in
+                principal.id == owner && principal.has(scope)
+            }
+        }
+        running.withLockedValue { $0[conversation.id] = task }
+        return channel
     }
 
     /// Marks the conversation as answering on this replica; `busy` when it already is.
