@@ -85,6 +85,22 @@ struct AnswerRunnerTests {
         #expect(provider.sawCancellation)
     }
 
+    @Test func anAnswerThatOverrunsItsMaximumIsStoppedAndMarkedInterrupted() async throws {
+        let provider = ScriptedProvider("gpu", [.chunk(text("a")), .wait(.seconds(30)), .chunk(text("never"))])
+        let recorder = Recorder()
+        let sink = recorder.sink()
+        let started = ContinuousClock.now
+        let outcome = await AnswerRunner(maxDuration: .milliseconds(300))
+            .run(request, on: ProviderChain(links: [.init(provider: provider)]), answerID: 4, sink: sink)
+        _ = await sink.finish()
+        #expect(ContinuousClock.now - started < .seconds(10))
+        #expect(outcome.state == .interrupted && outcome.content == "a")
+        #expect(outcome.error?.contains("took longer than") == true)
+        #expect(recorder.end?["state"] == .string("interrupted") && recorder.text == "a")
+        for _ in 0..<100 where !provider.sawCancellation { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(provider.sawCancellation, "the provider was not stopped")
+    }
+
     @Test func toolCallsAreAssembledFromTheirPieces() async {
         let provider = ScriptedProvider("scripted", [
             .chunk(ChatCompletionChunk(toolCalls: [.init(index: 0, id: "call_a", name: "container_logs", arguments: "")])),

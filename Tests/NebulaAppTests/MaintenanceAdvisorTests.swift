@@ -36,6 +36,11 @@ struct MaintenanceAdvisorTests {
                                                containers: nil, logs: [], thresholds: thresholds).isEmpty)
     }
 
+    @Test func rotatedCopiesAndRotationsInProgressAreNotLogsToRotate() {
+        for file in ["app.log.1", "app.log.12", ".app.log.rotating", ".hidden"] { #expect(MaintenanceAdvisor.isRotatedCopy(file), "\(file)") }
+        for file in ["app.log", "app.log.old", "access.2026-11-22", "app.", "app.log.1a", "app.log.١"] { #expect(!MaintenanceAdvisor.isRotatedCopy(file), "\(file)") }
+    }
+
     @Test func byteCountsReadLikeDf() {
         #expect(MaintenanceAdvisor.bytes(512) == "512 bytes")
         #expect(MaintenanceAdvisor.bytes(1536) == "1.5 KiB")

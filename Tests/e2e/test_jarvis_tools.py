@@ -287,6 +287,31 @@ def test_stop_while_a_tool_runs_stops_the_tool_and_the_question(server, stub):
         assert json.loads(told[0]["content"])["error"]["code"] == "cancelled"
 
 
+def test_stop_reaches_a_tool_running_after_its_approval(server, stub):
+    assert put_policy(server, {"http_check": "approval"}).status == 200
+    try:
+        with slow_endpoint() as url:
+            stub.scripts = [Script(tool_calls=calls(("http_check", json.dumps({"url": url, "timeout_ms": 30000})))), Script(tokens=["never"])]
+            put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+            conversation = new_conversation(server)
+            with server.ws() as c:
+                c.result("subscribe", channel=conversation["channel"])
+                answer_events(c, ask(server, conversation, "is it up?")["answer"]["id"])
+                pending = tool_state(c, "pending")
+                r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}/approve", headers=JSON)
+                assert r.status == 202, r.body
+                tool_state(c, "running")
+                r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/cancel", headers=JSON)
+                assert r.status == 200 and r.json()["result"]["cancelled"] is True, r.body
+                stopped = tool_state(c, "failed", timeout=5)
+                assert stopped["result"]["error"]["code"] == "cancelled"
+                with pytest.raises(Exception):
+                    next_event(c, "answer.start", timeout=1.5)
+            assert len(stub.requests) == 1
+    finally:
+        put_policy(server, {})
+
+
 def test_stop_sent_to_another_replica_while_a_tool_runs(server_factory, postgres, stub):
     import base64
     import os

@@ -6,9 +6,19 @@ import Realtime
 /// truncation.
 public struct AnswerRunner: Sendable {
     public let batchInterval: Duration
+    /// Longest an answer may stream; past it the answer is stopped and ends `interrupted` (a provider
+    /// that never stops is otherwise only bounded by its `max_tokens`). nil: no limit.
+    public let maxDuration: Duration?
 
-    public init(batchInterval: Duration = .milliseconds(40)) {
+    public init(batchInterval: Duration = .milliseconds(40), maxDuration: Duration? = .seconds(600)) {
         self.batchInterval = batchInterval
+        self.maxDuration = maxDuration
+    }
+
+    private enum Finish: Sendable {
+        case consumed(AnswerOutcome)
+        case overran
+        case stopped
     }
 
     /// Asks the chain and runs until the answer ends; cancel the calling task to stop it (upstream
@@ -27,6 +37,48 @@ public struct AnswerRunner: Sendable {
         let batcher = DeltaBatcher(interval: batchInterval) { text in
             sink.send(.object([("type", .string("answer.delta")), ("answer", .number(String(answerID))), ("text", .string(text))]))
         }
+        var outcome = await withTaskGroup(of: Finish.self) { group in
+            group.addTask { .consumed(await Self.consume(stream, answerID: answerID, sink: sink, batcher: batcher, started: started)) }
+            if let maxDuration {
+                group.addTask {
+                    do {
+                        try await Task.sleep(for: maxDuration)
+                        return .overran
+                    } catch {
+                        return .stopped
+                    }
+                }
+            }
+            var overran = false
+            for await finish in group {
+                switch finish {
+                case .consumed(var outcome):
+                    group.cancelAll()
+                    if overran, outcome.state == .cancelled {
+                        outcome.state = .interrupted
+                        outcome.error = "the answer took longer than \(maxDuration.map { "\($0)" } ?? "allowed") and was stopped"
+                    }
+                    return outcome
+                case .overran:
+                    overran = true
+                    group.cancelAll()  // the stream stops; what it said so far stands
+                case .stopped:
+                    continue
+                }
+            }
+            return AnswerOutcome(state: .cancelled, content: "")
+        }
+        batcher.close()
+        outcome.totalMilliseconds = Self.milliseconds(ContinuousClock.now - started)
+        sink.send(Self.endEvent(outcome, answerID: answerID))
+        return outcome
+    }
+
+    /// Reads the chain's events into the outcome, sending the provider and text as they come.
+    private static func consume(
+        _ stream: AsyncThrowingStream<ProviderChain.Event, any Error>, answerID: Int64, sink: AnswerEventSink, batcher: DeltaBatcher,
+        started: ContinuousClock.Instant
+    ) async -> AnswerOutcome {
         var outcome = AnswerOutcome(state: .complete, content: "")
         var toolCalls = ToolCallAssembler()
         var contentChunks = 0
@@ -69,11 +121,8 @@ public struct AnswerRunner: Sendable {
             outcome.state = Task.isCancelled || error is CancellationError ? .cancelled : .failed
             if outcome.state == .failed { outcome.error = String(describing: error) }
         }
-        batcher.close()
         outcome.toolCalls = toolCalls.toolCalls
         if outcome.completionTokens == 0 { outcome.completionTokens = contentChunks }
-        outcome.totalMilliseconds = Self.milliseconds(ContinuousClock.now - started)
-        sink.send(Self.endEvent(outcome, answerID: answerID))
         return outcome
     }
 

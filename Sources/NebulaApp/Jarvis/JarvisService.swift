@@ -95,11 +95,19 @@ final class JarvisService: Sendable {
     /// Approves a pending tool call, runs it, and resumes the turn once no call waits any more.
     func approve(toolCall id: Int64, in conversation: ConversationRecord, by principal: Principal, from address: String?) async throws -> ToolCallRecord {
         let approved = try await tools.approve(id, in: conversation.id, by: principal, from: address)
-        Task {
+        // The run counts as the conversation's work, so Stop reaches it (here, or through another replica).
+        let claimed = (try? claim(conversation.id)) != nil
+        let channel = JarvisConversationOwners.channel(of: conversation.id)
+        let task = Task {
+            let stopListening = self.listenForStop(from: approved.messageID ?? 0, channel: channel, conversationID: conversation.id)
             await tools.runApproved(approved, actor: principal)
+            stopListening()
+            if claimed { running.withLockedValue { $0[conversation.id] = nil } }
             // An outside agent's call (MCP) has no answer to continue: the agent waits for the result itself.
-            if approved.messageID != nil, Self.continuesAfterDecisions(conversation.id) { await resumeIfSettled(conversation, by: principal) }
+            guard !Task.isCancelled, approved.messageID != nil, Self.continuesAfterDecisions(conversation.id) else { return }
+            await resumeIfSettled(conversation, by: principal)
         }
+        if claimed { running.withLockedValue { $0[conversation.id] = task } }
         return approved
     }
 
@@ -207,22 +215,9 @@ final class JarvisService: Sendable {
     ) async {
         var (stream, record, started) = (first, firstRecord, firstStarted)
         var round = 1
-        let hub = self.hub
-        let conversationID = firstRecord.conversationID
         // Hears a stop sent to another replica, for any answer of this turn and the tools between them.
-        let listener = Session(
-            id: listenerIDs.withLockedValue { $0 += 1; return $0 }, principal: .server,
-            transport: AnswerCancelListener(fromAnswerID: firstRecord.id) { [weak self] in _ = self?.cancel(conversationID) })
-        // Beside the answer, not before it: the first token must not wait for this subscription.
-        let listening = Task {
-            try? await hub.subscribe(listener, to: channel, since: nil) { _, _ in OutboundMessage(json: Array("{}".utf8)) }
-        }
-        defer {
-            Task {
-                await listening.value
-                await hub.disconnect(listener)
-            }
-        }
+        let stopListening = listenForStop(from: firstRecord.id, channel: channel, conversationID: firstRecord.conversationID)
+        defer { stopListening() }
         while true {
             let outcome = await answer(stream, record: record, channel: channel, started: started)
             // The last answer was asked without tools; calls it makes anyway are not run.
@@ -242,6 +237,25 @@ final class JarvisService: Sendable {
             }
         }
         running.withLockedValue { $0[record.conversationID] = nil }
+    }
+
+    /// Subscribes to the conversation's channel for `answer.cancel` requests about answers from
+    /// `answerID` on (sent by the replica that received a Stop); answers how to stop listening.
+    private func listenForStop(from answerID: Int64, channel: String, conversationID: String) -> @Sendable () -> Void {
+        let hub = self.hub
+        let listener = Session(
+            id: listenerIDs.withLockedValue { $0 += 1; return $0 }, principal: .server,
+            transport: AnswerCancelListener(fromAnswerID: answerID) { [weak self] in _ = self?.cancel(conversationID) })
+        // Beside the work, not before it: the first token must not wait for this subscription.
+        let listening = Task {
+            try? await hub.subscribe(listener, to: channel, since: nil) { _, _ in OutboundMessage(json: Array("{}".utf8)) }
+        }
+        return {
+            Task {
+                await listening.value
+                await hub.disconnect(listener)
+            }
+        }
     }
 
     /// One answer of a turn: streamed, published and stored with its outcome.

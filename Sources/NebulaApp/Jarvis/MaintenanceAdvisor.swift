@@ -83,7 +83,8 @@ final class MaintenanceAdvisor: Service, Sendable {
             let call = ChatMessage.ToolCall(id: "maintenance-\(UUID().uuidString.lowercased())", name: suggestion.tool, arguments: suggestion.arguments)
             let message = try await conversations.append(ConversationMessageRecord(
                 conversationID: conversation.id, role: "assistant", content: suggestion.reason,
-                toolCalls: JarvisService.toolCallsJSON([call]), state: "complete", finishReason: "tool_calls", createdAt: Clock.nowMilliseconds()))
+                toolCalls: JarvisService.toolCallsJSON([call]), state: "complete", provider: "maintenance", finishReason: "tool_calls",
+                createdAt: Clock.nowMilliseconds()))
             // Published like an answer, so an open Maintenance conversation shows it at once.
             var outcome = AnswerOutcome(state: .complete, content: suggestion.reason, toolCalls: [call], finishReason: "tool_calls")
             outcome.provider = "maintenance"
@@ -147,13 +148,20 @@ final class MaintenanceAdvisor: Service, Sendable {
     static func logFiles(in directories: [NamedDirectory]) -> [(directory: String, file: String, bytes: UInt64)] {
         var found: [(directory: String, file: String, bytes: UInt64)] = []
         for directory in directories {
-            for file in ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted() where !file.hasPrefix(".") {
+            for file in ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []).sorted() where !isRotatedCopy(file) {
                 let attributes = try? FileManager.default.attributesOfItem(atPath: directory.path + "/" + file)
                 guard attributes?[.type] as? FileAttributeType == .typeRegular else { continue }
                 found.append((directory.name, file, (attributes?[.size] as? NSNumber)?.uint64Value ?? 0))
             }
         }
         return found
+    }
+
+    /// Hidden files (a rotation in progress) and rotated copies (`app.log.1`) are not logs to rotate.
+    static func isRotatedCopy(_ file: String) -> Bool {
+        if file.hasPrefix(".") { return true }
+        guard let dot = file.lastIndex(of: "."), file.index(after: dot) < file.endIndex else { return false }
+        return file[file.index(after: dot)...].allSatisfy(\.isASCII) && file[file.index(after: dot)...].allSatisfy(\.isNumber)
     }
 
     private static func json(_ members: [(String, String)]) -> String {
