@@ -13,10 +13,14 @@ Send. Screenshots go to $NEBULA_SHOTS (default /tmp/nebula-shots), named `jarvis
 
 from __future__ import annotations
 
+import http.server
 import itertools
 import json
 import os
+import shutil
 import sys
+import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -95,10 +99,13 @@ def stub(server):
 
 
 @contextmanager
-def jarvis(server, viewport: str = "desktop"):
-    """Chromium on the dashboard with the server's key, on the Jarvis page (reached from the nav)."""
+def jarvis(server, viewport: str = "desktop", init_script: str | None = None):
+    """Chromium on the dashboard with the server's key, on the Jarvis page (reached from the nav).
+    `init_script` runs in every document before the page's own scripts (to take away or fake browser APIs)."""
     d = make_driver(VIEWPORTS[viewport])
     try:
+        if init_script:
+            d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": init_script})
         d.get(f"{server.url}/#token={server.key}")
         wait_live(d, 20)
         go(d, "jarvis")
@@ -621,3 +628,332 @@ def test_a_call_decided_elsewhere_shows_already_decided(server, stub):
         assert len(entries(d)) == 1 and count(d, ANSWER) == 2 and count(d, "dialog[open]") == 0
         assert len(stub.requests) == 2, "the tool ran once, the model was asked once more"
         shot(d, "jarvis-tool-already-decided")
+
+
+# ---- one question, several answers: Stop between two answers -------------------------------------------
+
+
+@contextmanager
+def slow_http(delay: float = 20):
+    """A local HTTP server whose every GET is answered only after `delay` seconds (or at the end of the
+    block); yields (url, times at which requests came in)."""
+    release = threading.Event()
+    hits: list[float] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            hits.append(time.monotonic())
+            release.wait(delay)
+            try:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+            except OSError:
+                pass  # the caller gave up (the tool was stopped)
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}/slow", hits
+    finally:
+        release.set()
+        srv.shutdown()
+        srv.server_close()
+
+
+def composer_busy(d) -> tuple[bool, bool]:
+    """(Stop shown, Send enabled)."""
+    return displayed(d, "#jarvis-stop"), d.find_element(By.ID, "jarvis-send").is_enabled()
+
+
+def test_stop_while_a_tool_runs_between_two_answers(server, stub):
+    """The first answer only asks for http_check on a server that answers after 20 s: while the tool runs the
+    question is still being answered (Stop shown, Send disabled, also after a reload); Stop stops the tool
+    (failed, "cancelled"), no next answer starts, and Send is back."""
+    with slow_http(20) as (url, hits), jarvis(server) as d:
+        conv = new_conversation(d)
+        stub.scripts = [Script(tool_calls=[{"id": "call_1", "name": "http_check", "arguments": json.dumps({"url": url, "timeout_ms": 30000})}])]
+        stub.default = Script(tokens=["unexpected second request"])
+        ask(d, "Is the slow service up?")
+        entry = wait_entry(d, "running")
+        wait_for(d, lambda x: hits, 10, "the tool never reached the slow server")
+        assert answer(d)[0] == "complete", "the answer that asked for the tool has ended"
+        assert composer_busy(d) == (True, False), "while the tool runs: Stop shown, Send disabled"
+        status, body = call(server, "GET", f"/api/v1/jarvis/conversations/{conv}")
+        assert status == 200 and body["result"]["answering"] is True, body
+        time.sleep(2)  # the page asks the server now and then (every 1.5 s): still answering
+        assert composer_busy(d) == (True, False), "Send came back while the tool still runs"
+        assert entries(d)[0]["state"] == "running"
+        shot(d, "jarvis-tool-running-stop")
+        # A reload knows it too (from `answering`).
+        d.refresh()
+        wait_live(d, 20)
+        wait_for(d, lambda x: x.find_element(By.ID, "jarvis-live").text == "Live", 10)
+        again = wait_entry(d, "running")
+        assert again["id"] == entry["id"]
+        wait_for(d, lambda x: composer_busy(x) == (True, False), 5, f"after a reload: {composer_busy(d)}")
+        started = time.monotonic()
+        d.find_element(By.ID, "jarvis-stop").click()
+        failed = wait_entry(d, "failed", 10)
+        assert failed["id"] == entry["id"] and "cancelled" in failed["text"], failed
+        assert time.monotonic() - started < 10 and time.monotonic() - hits[0] < 20, "the tool was stopped, not waited for"
+        wait_for(d, lambda x: composer_busy(x) == (False, True), 10, f"Stop/Send after stopping: {composer_busy(d)}")
+        time.sleep(1)
+        assert len(stub.requests) == 1, "a next answer started after Stop"
+        assert count(d, ANSWER) == 1 and not displayed(d, ".jv-thinking")
+        status, body = call(server, "GET", f"/api/v1/jarvis/conversations/{conv}")
+        calls = body["result"]["tool_calls"]
+        assert body["result"]["answering"] is False and [c["state"] for c in calls] == ["failed"], body
+        assert calls[0]["result"]["error"]["code"] == "cancelled", calls[0]
+        shot(d, "jarvis-tool-stopped")
+        # The conversation goes on.
+        stub.default = Script(tokens=["Never ", "mind then."])
+        ask(d, "Never mind")
+        wait_for(d, lambda x: answer(x)[0] == "complete" and answer(x)[1].strip() == "Never mind then.", 20, f"no answer: {answer(d)}")
+        assert composer_busy(d) == (False, True)
+
+
+def test_send_waits_between_answers_and_comes_back_for_a_pending_call(server, stub):
+    """An auto tool then the next answer: Send stays disabled from the question to the last answer; a call
+    waiting for approval settles the question (Send available: asking again is allowed)."""
+    with jarvis(server) as d:
+        new_conversation(d)
+        stub.scripts = [Script(tool_calls=DNS_CALL), Script(tokens=["Resolved", "."], first_delay=1.5)]
+        stub.default = Script(tokens=["unexpected"])
+        # Watch the Send button from the page itself: was it ever enabled before the last answer ended?
+        d.execute_script(
+            """window.__sendSeen = [];
+               const send = document.getElementById('jarvis-send');
+               new MutationObserver(() => window.__sendSeen.push([send.disabled, document.getElementById('jarvis-stop').hidden,
+                   document.querySelectorAll('[data-role=assistant][data-state=complete]').length]))
+                 .observe(send, {attributes: true});"""
+        )
+        ask(d, "Does localhost resolve?")
+        wait_for(d, lambda x: answer(x)[0] == "complete" and answer(x)[1].strip() == "Resolved.", 20, f"no last answer: {answer(d)}")
+        wait_for(d, lambda x: composer_busy(x) == (False, True), 5)
+        seen = d.execute_script("return window.__sendSeen")
+        # Enabled (disabled == False) only once both answers are complete.
+        early = [s for s in seen if s[0] is False and s[2] < 2]
+        assert not early, f"Send was enabled between the two answers: {seen}"
+    with tool_policy(server, {"dns_resolve": "approval"}), jarvis(server) as d:
+        new_conversation(d)
+        ask_for_tools(d, stub, "Resolve localhost, with approval", "Approved.")
+        wait_entry(d, "pending")
+        wait_for(d, lambda x: composer_busy(x) == (False, True), 5, f"a pending call settles the question: {composer_busy(d)}")
+
+
+# ---- conversations the server keeps: maintenance, MCP ----------------------------------------------------
+
+
+@pytest.fixture
+def maintenance_server():
+    """A server of its own that looks for maintenance every second, with a log directory holding a sparse
+    101 MiB app.log (over the 100 MiB threshold)."""
+    logs = Path(tempfile.mkdtemp(prefix="nebula-browser-logs-"))
+    with (logs / "app.log").open("wb") as f:
+        f.truncate(101 << 20)
+    s = NebulaServer(NEBULA_BIN, "nebula-browser-jarvis-maintenance-")
+    s.logs = logs
+    try:
+        yield s.start("--maintenance-interval", "1s", "--log-dir", f"app={logs}")
+    finally:
+        s.stop()
+        shutil.rmtree(logs, ignore_errors=True)
+
+
+def poll(predicate, timeout: float, message: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        got = predicate()
+        if got:
+            return got
+        assert time.monotonic() < deadline, message
+        time.sleep(0.25)
+
+
+def test_an_admin_approves_a_maintenance_suggestion(maintenance_server):
+    s = maintenance_server
+
+    def pending_rotation():
+        status, body = call(s, "GET", "/api/v1/jarvis/conversations/maintenance")
+        if status != 200:
+            return None
+        return [c for c in body["result"]["tool_calls"] if c["name"] == "rotate_log" and c["state"] == "pending"]
+
+    suggested = poll(pending_rotation, 30, "no rotate_log suggestion from the maintenance advisor")[0]
+    assert json.loads(suggested["arguments"]) == {"directory": "app", "file": "app.log"}
+    user, password = f"admin{next(NAMES)}", "password1234"
+    s.cli_create_user(user, "admin", password, timeout=60)
+    d = make_driver(VIEWPORTS["desktop"])
+    try:
+        d.get(f"{s.url}/")
+        submit_login(d, user, password, timeout=15)
+        wait_live(d, 20)
+        go(d, "jarvis")
+        row = '#jarvis-conversations li[data-id="maintenance"]'
+        wait_shown(d, row)
+        assert "Maintenance suggestions" in d.find_element(By.CSS_SELECTOR, f"{row} .jv-conv-title").text
+        label = d.find_element(By.CSS_SELECTOR, f"{row} .jv-conv-kind")
+        assert label.is_displayed() and label.text.strip().lower() == "server", label.text
+        shot(d, "jarvis-maintenance-list")
+        d.find_element(By.CSS_SELECTOR, f"{row} a").click()
+        wait_for(d, lambda x: x.find_element(By.ID, "jarvis-conversation-title").text == "Maintenance suggestions", 10)
+        wait_for(d, lambda x: x.find_element(By.ID, "jarvis-live").text == "Live", 10)
+        card = wait_entry(d, "pending")
+        assert card["id"] == str(suggested["id"]), (card, suggested)
+        bubble = d.find_element(By.CSS_SELECTOR, f'{ANSWER}[data-id="{card["answer"]}"] .jv-body')
+        assert "app.log" in bubble.text and "101.0 MiB" in bubble.text and "Rotating it" in bubble.text, bubble.text
+        assert "rotate_log" in card["text"] and card["badge"] == "waiting for approval"
+        # No question box here, a line saying why instead.
+        assert not displayed(d, "#jarvis-input") and not displayed(d, "#jarvis-send") and not displayed(d, "#jarvis-stop")
+        note = wait_shown(d, "#jarvis-composer-note")
+        assert "conversation of your own" in note.text, note.text
+        assert empty_bubbles(d) == 0
+        shot(d, "jarvis-maintenance-card")
+        card_button(d, card["id"], "approve").click()
+        done = wait_for(d, lambda x: next((e for e in entries(x) if e["id"] == card["id"] and e["state"] == "done"), None), 30,
+                        f"the rotation never finished: {entries(d)}")
+        assert "rotate_log" in done["text"]
+        assert (s.logs / "app.log").stat().st_size == 0, "app.log was not emptied"
+        assert (s.logs / "app.log.1").exists() and (s.logs / "app.log.1").stat().st_size == 101 << 20
+        # Nothing asks a model to go on here: no new answer after the decision.
+        time.sleep(1)
+        assert not displayed(d, ".jv-thinking")
+        shot(d, "jarvis-maintenance-approved")
+        no_sideways_scroll(d, "maintenance conversation")
+    finally:
+        print_console_errors(d)
+        d.quit()
+
+
+def mcp_call(server, rid: int, name: str, arguments: dict, timeout: float = 90) -> dict:
+    """A JSON-RPC tools/call on /mcp with the server's key (the admin key stands for an outside agent)."""
+    body = {"jsonrpc": "2.0", "id": rid, "method": "tools/call", "params": {"name": name, "arguments": arguments}}
+    req = urllib.request.Request(
+        f"{server.url}/mcp",
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {server.key}", "Content-Type": "application/json", "Accept": "application/json, text/event-stream"},
+        method="POST",
+    )
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+def test_an_outside_agents_calls_show_in_its_conversation(server):
+    first = mcp_call(server, 1, "dns_resolve", {"name": "localhost"})
+    assert first["result"]["isError"] is False, first
+    status, body = call(server, "GET", "/api/v1/jarvis/conversations")
+    conv = next(c for c in body["result"]["conversations"] if c["id"].startswith("mcp-"))
+    assert conv["title"].startswith("MCP: "), conv
+    with tool_policy(server, {"dns_resolve": "approval"}), jarvis(server) as d:
+        row = f'#jarvis-conversations li[data-id="{conv["id"]}"]'
+        wait_shown(d, row)
+        assert d.find_element(By.CSS_SELECTOR, f"{row} .jv-conv-kind").text.strip().lower() == "agent"
+        d.find_element(By.CSS_SELECTOR, f"{row} a").click()
+        wait_for(d, lambda x: x.find_element(By.ID, "jarvis-conversation-title").text == conv["title"], 10)
+        wait_for(d, lambda x: x.find_element(By.ID, "jarvis-live").text == "Live", 10)
+        done = wait_entry(d, "done")
+        # A call of no answer: an entry of its own at the end, saying who asked.
+        assert done["answer"] is None and count(d, ANSWER) == 0 and empty_bubbles(d) == 0, done
+        assert count(d, f'#jarvis-agent-calls [data-tool-call="{done["id"]}"]') == 1
+        assert "dns_resolve" in done["text"] and "Requested by" in done["text"], done
+        assert not displayed(d, "#jarvis-input") and "MCP" in wait_shown(d, "#jarvis-composer-note").text
+        assert not displayed(d, ".jv-intro")
+        # The agent calls again, now under approval: the call waits, its card shows up live, after the first.
+        reply: dict = {}
+        t = threading.Thread(target=lambda: reply.update(mcp_call(server, 2, "dns_resolve", {"name": "localhost"})), daemon=True)
+        t.start()
+        pending = wait_entry(d, "pending")
+        assert pending["answer"] is None
+        assert [e["id"] for e in entries(d)] == [done["id"], pending["id"]], entries(d)
+        shot(d, "jarvis-mcp-card")
+        card_button(d, pending["id"], "approve").click()
+        wait_for(d, lambda x: [e["state"] for e in entries(x)] == ["done", "done"], 20, f"not approved: {entries(d)}")
+        t.join(20)
+        assert reply.get("result", {}).get("isError") is False, reply
+        assert count(d, ANSWER) == 0 and not displayed(d, "#jarvis-stop")
+        no_sideways_scroll(d, "MCP conversation")
+
+
+# ---- voice (optional browser APIs) ---------------------------------------------------------------------
+
+NO_VOICE = """
+for (const name of ['SpeechRecognition', 'webkitSpeechRecognition', 'SpeechSynthesisUtterance', 'speechSynthesis']) {
+  try { delete window[name]; } catch (e) {}
+  try { delete Window.prototype[name]; } catch (e) {}
+  try { Object.defineProperty(window, name, {value: undefined, configurable: true, writable: true}); } catch (e) {}
+}
+"""
+
+FAKE_VOICE = """
+window.__spoken = [];
+class FakeUtterance { constructor(text) { this.text = text; } }
+const synth = { speaking: false, speak(u) { window.__spoken.push(u.text); }, cancel() {} };
+try { Object.defineProperty(window, 'speechSynthesis', {value: synth, configurable: true}); } catch (e) {}
+window.SpeechSynthesisUtterance = FakeUtterance;
+class FakeRecognition extends EventTarget {
+  start() {
+    setTimeout(() => {
+      const ev = new Event('result');
+      ev.results = [[{transcript: 'how full are the disks'}]];
+      this.dispatchEvent(ev);
+      this.dispatchEvent(new Event('end'));
+    }, 50);
+  }
+  stop() { this.dispatchEvent(new Event('end')); }
+  abort() { this.stop(); }
+}
+window.SpeechRecognition = FakeRecognition;
+window.webkitSpeechRecognition = FakeRecognition;
+"""
+
+
+def test_without_voice_apis_the_page_works_and_shows_no_voice_buttons(server, stub):
+    stub.default = Script(tokens=["All ", "fine."])
+    with jarvis(server, "phone", init_script=NO_VOICE) as d:
+        assert d.execute_script("return typeof window.webkitSpeechRecognition") == "undefined"
+        new_conversation(d)
+        assert count(d, "#jarvis-mic") == 0 or not displayed(d, "#jarvis-mic")
+        assert count(d, "#jarvis-read-aloud") == 0 or not displayed(d, "#jarvis-read-aloud")
+        ask(d, "Anything wrong?")
+        wait_for(d, lambda x: answer(x)[0] == "complete" and answer(x)[1].strip() == "All fine.", 20, f"no answer: {answer(d)}")
+        assert not displayed(d, ".jv-say")
+        errors = [e for e in d.get_log("browser") if e.get("level") == "SEVERE" and "Uncaught" in e.get("message", "")]
+        assert not errors, errors
+        no_sideways_scroll(d, "jarvis without voice on a phone")
+
+
+def test_voice_buttons_fill_the_question_and_read_answers_aloud(server, stub):
+    """With (fake) speech APIs: the microphone fills the question box, "Read aloud" is a remembered
+    toggle that speaks an answer once it ends. Real recognition and speech are not available headless."""
+    stub.default = Script(tokens=["Disks ", "are ", "at ", "**40 %**."], delay=0.02)
+    with jarvis(server, "phone", init_script=FAKE_VOICE) as d:
+        new_conversation(d)
+        mic = wait_shown(d, "#jarvis-mic")
+        aloud = wait_shown(d, "#jarvis-read-aloud")
+        assert mic.tag_name == "button" and aloud.tag_name == "button" and aloud.get_attribute("aria-pressed") == "false"
+        no_sideways_scroll(d, "jarvis voice buttons on a phone")
+        mic.click()
+        wait_for(d, lambda x: x.find_element(By.ID, "jarvis-input").get_attribute("value") == "how full are the disks", 5)
+        aloud.click()
+        assert aloud.get_attribute("aria-pressed") == "true"
+        shot(d, "jarvis-voice-phone")
+        d.find_element(By.ID, "jarvis-send").click()
+        wait_for(d, lambda x: answer(x)[0] == "complete", 20)
+        spoken = wait_for(d, lambda x: x.execute_script("return window.__spoken"), 5, "nothing was read aloud")
+        assert spoken == ["Disks are at 40 %."], spoken
+        # Remembered across a reload; a finished answer shown again is not read again.
+        d.refresh()
+        wait_live(d, 20)
+        wait_for(d, lambda x: answer(x)[0] == "complete", 20)
+        assert wait_shown(d, "#jarvis-read-aloud").get_attribute("aria-pressed") == "true"
+        time.sleep(0.5)
+        assert d.execute_script("return window.__spoken") == []
+        d.find_element(By.ID, "jarvis-read-aloud").click()
+        assert d.find_element(By.ID, "jarvis-read-aloud").get_attribute("aria-pressed") == "false"

@@ -15,6 +15,19 @@
 // only asked for tools is a compact line, not an empty bubble. Messages of
 // role "tool" (the results the model read) are not shown: the entries show
 // the result. Tool names, arguments and results are untrusted: textContent only.
+//
+// One question, several answers: between an answer that ended asking for tools and the next one, the
+// question is still being answered (Stop works, Send waits) until it settles: an answer ends with another
+// finish_reason (or cancelled / failed / interrupted), a call waits for a person (pending: asking again is
+// allowed and expires it), a call was stopped or expired, or the server says it has nothing left to do
+// (`answering: false` from GET …/conversations/{id}, which is also what a reload starts from).
+//
+// Conversations the server keeps for admins: `maintenance` (suggestions, owned by "server") and `mcp-…`
+// (an outside agent's calls; their tool calls have `answer: null` and are listed in order at the end).
+// They are marked in the list and have no question box, only a line saying why.
+//
+// Voice, when the browser has it (feature-detected; nothing shows otherwise): #jarvis-mic fills the question
+// box by speech recognition, #jarvis-read-aloud (aria-pressed, remembered) speaks each answer as it ends.
 
 import * as api from "../api.js";
 import { confirmAction, openDialog } from "../dialog.js";
@@ -29,6 +42,23 @@ const BASE = "/api/v1/jarvis/conversations";
 const MAX_QUESTION = 32 * 1024;
 const ENDED = new Set(["complete", "cancelled", "interrupted", "failed"]);
 const STATE_LABEL = { cancelled: "stopped", interrupted: "interrupted", failed: "failed" };
+const READ_ALOUD_KEY = "nebula.jarvis.readAloud";
+
+/** "server" (Maintenance suggestions), "agent" (an outside agent's calls over MCP) or null (a chat). */
+export function conversationKind(c) {
+  if (!c || typeof c !== "object") return null;
+  const id = String(c.id ?? "");
+  if (id === "maintenance" || c.owner === "server") return "server";
+  if (id.startsWith("mcp-")) return "agent";
+  return null;
+}
+
+const KIND_LABEL = { server: "server", agent: "agent" };
+const KIND_HINT = { server: "Kept by the server", agent: "An outside agent's tool calls" };
+const KIND_NOTE = {
+  server: "Suggestions the server makes on its own schedule: approve or reject them here. To ask Jarvis something, start a conversation of your own.",
+  agent: "Tool calls an outside agent made over MCP: approve or reject them here. To ask Jarvis something, start a conversation of your own.",
+};
 
 // ---- tool calls -------------------------------------------------------------------------------------
 //
@@ -43,6 +73,10 @@ const STATE_LABEL = { cancelled: "stopped", interrupted: "interrupted", failed: 
 //   [data-action=approve|reject]       the buttons of a pending call (the approval card)
 //   .jv-call-reason                    the optional reason for rejecting
 //   .jv-tool-error                     why approving / rejecting did not work (role=alert)
+//   #jarvis-agent-calls                calls that belong to no answer (an outside agent's, over MCP)
+//   .jv-conv-kind                      the "server" / "agent" label of a conversation in the list
+//   #jarvis-composer-note              instead of the question box in those conversations
+//   #jarvis-mic, #jarvis-read-aloud    voice, only when the browser has it
 // An assistant bubble that only asked for tools has data-kind="tools".
 
 const CALL_LABEL = {
@@ -144,6 +178,7 @@ class ToolCallView {
     this.title = h("p", { class: "jv-call-title", id: this.titleId });
     this.desc = h("p", { class: "jv-call-desc" });
     this.role = h("p", { class: "jv-call-role" });
+    this.by = h("p", { class: "jv-call-by", hidden: true });
     this.args = h("pre", { class: "jv-call-args" });
     this.outcome = h("p", { class: "jv-call-outcome" });
     this.result = h("details", { class: "jv-call-result" });
@@ -172,6 +207,7 @@ class ToolCallView {
       h("div", { class: "jv-call-head" }, this.title, this.badge),
       this.desc,
       this.role,
+      this.by,
       this.args,
       this.outcome,
       this.result,
@@ -215,6 +251,10 @@ class ToolCallView {
     this.desc.hidden = !pending || !c.description;
     setText(this.role, pending && c.required_role ? `Needs the ${c.required_role} role.` : "");
     this.role.hidden = !(pending && c.required_role);
+    // A call of no answer (an outside agent's): who asked for it is the context there is.
+    const agent = (c.answer === null || c.answer === undefined) && c.requested_by;
+    setText(this.by, agent ? `Requested by ${c.requested_by}${c.requested_at ? ` at ${String(c.requested_at).replace("T", " ").replace("Z", " UTC")}` : ""}.` : "");
+    this.by.hidden = !agent;
 
     const args = String(c.arguments ?? "");
     setText(this.args, pending ? prettyArguments(args) : args);
@@ -225,7 +265,7 @@ class ToolCallView {
     const err = c.result && c.result.ok === false ? c.result.error ?? {} : null;
     let line = "";
     if (state === "rejected") line = c.decided_by ? `Rejected by ${c.decided_by}.` : "Rejected.";
-    else if (state === "expired") line = "Not run: a new question was asked while it waited.";
+    else if (state === "expired") line = err && err.message ? `Not run: ${sentence(err.message)}` : "Not run: a new question was asked while it waited.";
     else if (state === "running" && c.policy === "approval" && c.decided_by) line = `Approved by ${c.decided_by}; running…`;
     else if (state === "running") line = "Running…";
     if (err && (err.message || err.code) && state !== "expired") {
@@ -277,9 +317,14 @@ class ToolCallView {
 }
 
 const SpeechRecognition = window.SpeechRecognition || window.webkitSpeechRecognition || null;
-const speech = "speechSynthesis" in window && typeof window.SpeechSynthesisUtterance === "function" ? window.speechSynthesis : null;
+const speech =
+  typeof window.SpeechSynthesisUtterance === "function" && window.speechSynthesis && typeof window.speechSynthesis.speak === "function"
+    ? window.speechSynthesis
+    : null;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+/** How often an open question with no answer streaming asks the server whether it still has work. */
+const TURN_POLL_MS = 1500;
 
 /** Most recently active first; a stable sort, so ties keep the server's order (times are in seconds). */
 function byRecent(a, b) {
@@ -429,7 +474,7 @@ class MessageView {
 
     this.tools.replaceChildren();
     if (speech && this.text && !streaming) {
-      const say = h("button", { type: "button", class: "btn btn-small btn-quiet jv-say", text: "Read aloud" });
+      const say = h("button", { type: "button", class: "btn btn-small btn-quiet jv-say", text: "Listen", attrs: { "aria-label": "Read this answer aloud" } });
       say.addEventListener("click", () => {
         if (speech.speaking) {
           speech.cancel();
@@ -459,6 +504,11 @@ export class JarvisPage {
     this.calls = new Map(); // tool call id -> ToolCallView (of the open conversation)
     this.pendingQuestion = null; // the question's bubble while its POST is in flight
     this.answering = null; // id of the answer running in the open conversation
+    this.kind = null; // conversationKind() of the open conversation
+    this.turnOpen = false; // between two answers of one question: tools run, the next answer is due
+    this.turnTimer = 0; // while turnOpen: asks the server whether it still has something to do
+    this.turnIdle = 0; // consecutive "answering: false" replies
+    this.cancelAsked = false; // Stop was pressed for the question under way
     this.follow = null; // {conn, channel, unsubscribe, ready}
     this.seen = new Set(); // offsets applied for the followed channel
     this.openSeq = 0;
@@ -466,6 +516,7 @@ export class JarvisPage {
     this.sending = false;
     this.focusAfterOpen = false;
     this.recognition = null;
+    this.readAloud = false;
 
     this.heading = h("h1", { id: "jarvis-title", tabIndex: -1, text: "Jarvis" });
     this.live = h("span", { class: "live-pill", id: "jarvis-live", dataset: { state: "off" }, text: "Not live" });
@@ -497,6 +548,10 @@ export class JarvisPage {
     this.intro = h("p", { class: "empty jv-intro", text: "Ask about your homelab: containers, disks, alerts…" });
     this.chatError = errorBox();
     this.chatError.id = "jarvis-chat-error";
+    // Calls that belong to no answer (an outside agent's), oldest first, after the messages.
+    this.loose = h("div", { class: "jv-calls jv-loose", id: "jarvis-agent-calls", hidden: true });
+    // Instead of the question box where asking makes no sense (maintenance, MCP).
+    this.note = h("p", { class: "jv-note", id: "jarvis-composer-note", hidden: true });
 
     this.input = h("textarea", {
       id: "jarvis-input",
@@ -511,8 +566,32 @@ export class JarvisPage {
     this.stop.addEventListener("click", () => this._cancel());
     this.mic = null;
     if (SpeechRecognition) {
-      this.mic = h("button", { type: "button", class: "btn btn-quiet", id: "jarvis-mic", text: "Speak", attrs: { "aria-pressed": "false" } });
+      this.mic = h("button", {
+        type: "button",
+        class: "btn btn-quiet",
+        id: "jarvis-mic",
+        text: "Speak",
+        title: "Speak your question",
+        attrs: { "aria-pressed": "false" },
+      });
       this.mic.addEventListener("click", () => this._listen());
+    }
+    this.aloud = null;
+    if (speech) {
+      try {
+        this.readAloud = window.localStorage.getItem(READ_ALOUD_KEY) === "1";
+      } catch {
+        this.readAloud = false;
+      }
+      this.aloud = h("button", {
+        type: "button",
+        class: "btn btn-quiet",
+        id: "jarvis-read-aloud",
+        text: "Read aloud",
+        title: "Read each answer aloud when it ends",
+        attrs: { "aria-pressed": String(this.readAloud) },
+      });
+      this.aloud.addEventListener("click", () => this._toggleReadAloud());
     }
     this.input.addEventListener("keydown", (ev) => {
       if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
@@ -524,7 +603,7 @@ export class JarvisPage {
       "form",
       { class: "jv-composer", id: "jarvis-composer", noValidate: true },
       this.input,
-      h("div", { class: "jv-composer-actions" }, this.mic, this.stop, this.send),
+      h("div", { class: "jv-composer-actions" }, this.mic, this.aloud, this.stop, this.send),
     );
     this.composer.addEventListener("submit", (ev) => {
       ev.preventDefault();
@@ -537,7 +616,9 @@ export class JarvisPage {
       h("div", { class: "jv-chat-head" }, this.back, this.title, h("div", { class: "jv-chat-actions" }, this.rename, this.remove)),
       this.intro,
       this.messages,
+      this.loose,
       this.chatError,
+      this.note,
       this.composer,
     );
     this.none = h(
@@ -567,6 +648,8 @@ export class JarvisPage {
   hide() {
     this.visible = false;
     this._close();
+    if (this.recognition) this.recognition.abort?.();
+    if (speech && this.readAloud) speech.cancel();
   }
 
   reset() {
@@ -599,14 +682,27 @@ export class JarvisPage {
     const currentId = this.current?.id;
     this.list.replaceChildren(
       ...items.map((c) => {
+        const kind = conversationKind(c);
         const a = h(
           "a",
           { class: "jv-conv", href: router.detailHref("jarvis", c.id) },
           h("span", { class: "jv-conv-title", text: c.title || "Untitled" }),
-          timeEl(c.updated_at, { style: "datetime" }),
+          h(
+            "span",
+            { class: "jv-conv-line" },
+            kind
+              ? h("span", {
+                  class: "badge jv-conv-kind",
+                  title: KIND_HINT[kind],
+                  text: KIND_LABEL[kind],
+                  dataset: { tone: kind === "server" ? "warn" : "accent", kind },
+                })
+              : null,
+            timeEl(c.updated_at, { style: "datetime" }),
+          ),
         );
         if (c.id === currentId) a.setAttribute("aria-current", "true");
-        return h("li", { dataset: { id: c.id } }, a);
+        return h("li", { dataset: kind ? { id: c.id, kind } : { id: c.id } }, a);
       }),
     );
   }
@@ -680,7 +776,12 @@ export class JarvisPage {
     this.calls.clear();
     this.pendingQuestion = null;
     this.answering = null;
+    this._endTurn();
+    this.kind = null;
     this.messages.replaceChildren();
+    this.loose.replaceChildren();
+    this.loose.hidden = true;
+    this.note.hidden = true;
     hide(this.chatError);
     this.chat.hidden = true;
     this.none.hidden = false;
@@ -716,7 +817,11 @@ export class JarvisPage {
       return;
     }
     if (seq !== this.openSeq) return;
-    this.composer.hidden = false;
+    // Maintenance suggestions and an outside agent's calls: decided here, not asked.
+    this.kind = conversationKind(conv);
+    this.composer.hidden = this.kind !== null;
+    setText(this.note, KIND_NOTE[this.kind] ?? "");
+    this.note.hidden = this.kind === null;
     this.rename.hidden = false;
     this.remove.hidden = false;
     this._showConversation(conv);
@@ -768,10 +873,15 @@ export class JarvisPage {
     this.views.clear();
     this.calls.clear();
     this.messages.replaceChildren();
+    this.loose.replaceChildren();
+    this.loose.hidden = true;
     for (const m of this._shown(conv)) this._addView(m);
-    for (const call of Array.isArray(conv.tool_calls) ? conv.tool_calls : []) this._upsertCall(call);
+    for (const call of Array.isArray(conv.tool_calls) ? conv.tool_calls : []) this._upsertCall(call, { quiet: true });
     const last = this._lastStreaming(conv);
     this.answering = last ? last.id : null;
+    // Tools running between two answers (the server knows: `answering`), or the next answer is due.
+    this.turnOpen = !last && conv.answering === true && this._turnGoesOn();
+    this.turnIdle = 0;
     this._renderComposer();
     this._scrollToEnd(true);
   }
@@ -790,10 +900,97 @@ export class JarvisPage {
   }
 
   _renderComposer() {
-    const busy = this.answering !== null;
+    const busy = this.answering !== null || this.turnOpen;
+    if (!busy && !this.sending) this.cancelAsked = false;
     this.stop.hidden = !busy;
     this.send.disabled = busy || this.sending === true;
-    this.intro.hidden = this.messages.children.length > 0;
+    this.intro.hidden = this.messages.children.length > 0 || this.kind !== null || !this.loose.hidden;
+    this._watchTurn();
+  }
+
+  // ---- one question, several answers ------------------------------------------------------------
+
+  /**
+   * Whether the question goes on after the last answer: it asked for tools (finish_reason "tool_calls"),
+   * and none of its calls waits for a person, was stopped or expired — so a tool runs, or the next answer
+   * is due. In the Maintenance and MCP conversations no model goes on.
+   */
+  _turnGoesOn() {
+    if (this.kind !== null) return false;
+    const el = this.messages.lastElementChild;
+    if (!el || el.dataset.role !== "assistant" || !el.dataset.id) return false;
+    const v = this._answerView(el.dataset.id);
+    if (!v || v.state !== "complete" || v.finishReason !== "tool_calls") return false;
+    const calls = Array.from(this.calls.values(), (view) => view.call).filter((c) => String(c.answer) === String(v.id));
+    if (calls.some((c) => c.state === "running")) return true;
+    if (calls.some((c) => c.state === "pending" || c.state === "expired")) return false;
+    if (calls.some((c) => c.result && c.result.ok === false && c.result.error && c.result.error.code === "cancelled")) return false;
+    return true;
+  }
+
+  /** Something happened to the question (an answer ended, a call changed): is it still under way? */
+  _turnEvent() {
+    this.turnIdle = 0;
+    if (this.answering === null) this.turnOpen = this._turnGoesOn();
+    this._renderComposer();
+  }
+
+  _endTurn() {
+    if (this.turnTimer > 0) clearTimeout(this.turnTimer);
+    this.turnTimer = 0;
+    this.turnOpen = false;
+    this.turnIdle = 0;
+    this.cancelAsked = false;
+  }
+
+  /**
+   * While the question is open with no answer streaming, ask the server now and then: a question can end
+   * without a last event (stopped between a tool and the next answer, the last round's calls not run).
+   * Two "answering: false" in a row settle it (one after Stop).
+   */
+  _watchTurn(now = false) {
+    const needed = this.turnOpen && this.answering === null && this.current !== null && this.visible;
+    if (!needed) {
+      if (this.turnTimer > 0) {
+        clearTimeout(this.turnTimer);
+        this.turnTimer = 0;
+      }
+      this.turnIdle = 0;
+      return;
+    }
+    if (this.turnTimer === -1) return; // a check is under way
+    if (this.turnTimer > 0) {
+      if (!now) return;
+      clearTimeout(this.turnTimer);
+    }
+    const seq = this.openSeq;
+    this.turnTimer = setTimeout(() => this._checkTurn(seq), now ? 0 : TURN_POLL_MS);
+  }
+
+  async _checkTurn(seq) {
+    this.turnTimer = 0;
+    if (seq !== this.openSeq || !this.current) return;
+    this.turnTimer = -1;
+    let conv = null;
+    try {
+      conv = await this._fetch(this.current.id);
+    } catch {
+      conv = null; // ask again on the next round
+    }
+    if (seq !== this.openSeq) return;
+    this.turnTimer = 0;
+    if (conv && this.turnOpen && this.answering === null) {
+      if (conv.answering === false && !this._lastStreaming(conv)) {
+        this.turnIdle += 1;
+        if (this.turnIdle >= (this.cancelAsked ? 1 : 2)) {
+          this.turnOpen = false;
+          this.turnIdle = 0;
+        }
+      } else {
+        this.turnIdle = 0;
+      }
+    }
+    this._renderComposer();
   }
 
   _nearEnd() {
@@ -914,10 +1111,16 @@ export class JarvisPage {
     const d = pub.data;
     if (!d || typeof d !== "object" || typeof d.type !== "string") return;
     const id = d.answer;
+    if (d.type === "tool.call") {
+      // `answer: null`: an outside agent's call (MCP), shown after the messages.
+      if (d.tool_call && typeof d.tool_call === "object") this._upsertCall({ answer: id ?? null, ...d.tool_call });
+      return;
+    }
     if (id === undefined || id === null) return;
     switch (d.type) {
       case "answer.start":
         this._startAnswer(id);
+        this.turnIdle = 0;
         break;
       case "answer.provider": {
         const v = this._startAnswer(id);
@@ -938,6 +1141,7 @@ export class JarvisPage {
       }
       case "answer.end": {
         const v = this._startAnswer(id);
+        const live = v.state === "streaming"; // not a replay of an answer already shown whole
         v.state = ENDED.has(d.state) ? d.state : "failed";
         v.error = d.error ?? null;
         v.provider = d.provider ?? v.provider;
@@ -948,14 +1152,13 @@ export class JarvisPage {
         if (Array.isArray(d.tool_calls) && d.tool_calls.length) v.asked = d.tool_calls;
         v.render();
         if (this.answering === id) this.answering = null;
-        this._renderComposer();
+        if (live) this._turnEvent(); // asked for tools: the question goes on
+        else this._renderComposer();
+        if (live && !v.partial) this._sayAnswer(v);
         if (v.partial) this._resync();
         this._loadList(); // the conversation moved to the top
         break;
       }
-      case "tool.call":
-        if (d.tool_call && typeof d.tool_call === "object") this._upsertCall({ answer: id, ...d.tool_call });
-        break;
       default:
         break; // answer.cancel and anything newer: not for us
     }
@@ -964,9 +1167,10 @@ export class JarvisPage {
   // ---- tool calls ---------------------------------------------------------------------------------------
 
   /** Show (or bring up to date) a tool call, in the bubble of the answer that asked for it. */
-  _upsertCall(call) {
+  _upsertCall(call, { quiet = false } = {}) {
     if (!call || call.id === undefined || call.id === null) return null;
     let view = this.calls.get(call.id);
+    const before = view ? view.call.state : null;
     if (view) {
       view.update(call);
     } else {
@@ -976,8 +1180,20 @@ export class JarvisPage {
     const follow = this._nearEnd();
     const host = this._callHost(view.call.answer);
     if (host) host.attachCall(view);
+    else this._attachLoose(view);
     if (follow) this._scrollToEnd(true);
+    if (!quiet && view.call.state !== before) this._turnEvent();
     return view;
+  }
+
+  /** A call of no answer (an outside agent's), in order among the others at the end of the conversation. */
+  _attachLoose(view) {
+    if (view.el.parentElement !== this.loose) {
+      const next = Array.from(this.loose.children).find((el) => Number(el.dataset.toolCall) > Number(view.id));
+      this.loose.insertBefore(view.el, next ?? null);
+    }
+    this.loose.hidden = false;
+    this.intro.hidden = true;
   }
 
   /** The answer a tool call belongs to; a compact bubble when it is not on the page (should not happen). */
@@ -1076,7 +1292,7 @@ export class JarvisPage {
       this.input.focus();
       return;
     }
-    if (this.answering !== null) {
+    if (this.answering !== null || this.turnOpen) {
       show(this.chatError, "Jarvis is still answering; wait or press Stop.");
       return;
     }
@@ -1110,6 +1326,7 @@ export class JarvisPage {
         this._addView({ ...answer, content: "", state: answer.state ?? "streaming" });
         this.answering = answer.id;
       }
+      if (this.answering === answer.id) this.turnOpen = false; // a new question: the old one is over
     } catch (err) {
       if (seq !== this.openSeq) return;
       question.el.remove();
@@ -1135,13 +1352,52 @@ export class JarvisPage {
   async _cancel() {
     const c = this.current;
     if (!c) return;
+    const seq = this.openSeq;
     this.stop.disabled = true;
+    this.cancelAsked = true;
     try {
-      await api.post(`${BASE}/${encodeURIComponent(c.id)}/cancel`, {});
+      const r = await api.post(`${BASE}/${encodeURIComponent(c.id)}/cancel`, {});
+      if (seq !== this.openSeq) return;
+      // The server had nothing it could stop (a tool approved by a person runs to its end on the server).
+      if (r && r.cancelled === false && this.answering === null && this.turnOpen) {
+        show(this.chatError, "Nothing was stopped: the server runs an approved tool to its end, then Jarvis answers.");
+      }
+      // Between two answers the stopped question may end without another event: ask where it stands.
+      this._watchTurn(true);
     } catch (err) {
+      if (seq === this.openSeq) this.cancelAsked = false;
       if (err.status !== 401) show(this.chatError, `Could not stop the answer. ${describe(err)}`);
     } finally {
       this.stop.disabled = false;
+    }
+  }
+
+  // ---- voice ----------------------------------------------------------------------------------------
+
+  _toggleReadAloud() {
+    if (!speech || !this.aloud) return;
+    this.readAloud = !this.readAloud;
+    this.aloud.setAttribute("aria-pressed", String(this.readAloud));
+    try {
+      window.localStorage.setItem(READ_ALOUD_KEY, this.readAloud ? "1" : "0");
+    } catch {
+      /* private mode: for this page only */
+    }
+    if (!this.readAloud) speech.cancel();
+  }
+
+  /** With "Read aloud" on, an answer that has just ended with words is spoken (queued after the last). */
+  _sayAnswer(v) {
+    if (!speech || !this.readAloud || !this.visible || v.role !== "assistant") return;
+    if (v.state !== "complete" && v.state !== "interrupted") return;
+    const text = (v.body.textContent || "").trim();
+    if (!text || v.toolsOnly) return;
+    try {
+      const u = new SpeechSynthesisUtterance(text);
+      u.lang = document.documentElement.lang || "en";
+      speech.speak(u);
+    } catch {
+      /* no voice after all */
     }
   }
 
@@ -1170,7 +1426,9 @@ export class JarvisPage {
     };
     rec.addEventListener("end", done);
     rec.addEventListener("error", (ev) => {
-      show(this.chatError, `Voice input stopped: ${ev.error || "unavailable"}.`);
+      if (ev.error === "aborted" || ev.error === "no-speech") return; // stopped, or nothing was said
+      const why = ev.error === "not-allowed" || ev.error === "service-not-allowed" ? "the microphone is not allowed" : ev.error || "unavailable";
+      show(this.chatError, `Voice input stopped: ${why}.`);
     });
     this.recognition = rec;
     this.mic.setAttribute("aria-pressed", "true");
