@@ -173,6 +173,21 @@ def test_a_provider_dying_mid_answer_ends_it_with_an_error_marker(server, stub):
     assert wait_until(lambda: server.http("GET", f"/api/v1/jarvis/conversations/{conversation['id']}").json()["result"]["messages"][-1]["state"] == "interrupted", 5)
 
 
+def test_a_follow_up_asked_the_moment_an_answer_ends_is_taken(server, stub):
+    """The answer's end is on the channel a moment before the server has stored it; a client that asks
+    again at once (a script, a fast typist) must get its answer, not `answer_in_progress`."""
+    stub.default = Script(tokens=["ok"])
+    put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+    conversation = new_conversation(server)
+    with server.ws() as c:
+        c.result("subscribe", channel=conversation["channel"])
+        answer = ask(server, conversation, "question 0")["answer"]["id"]
+        for n in range(1, 16):
+            answer_events(c, answer)
+            answer = ask(server, conversation, f"question {n}")["answer"]["id"]  # asserts 202
+        answer_events(c, answer)
+
+
 def test_a_dead_first_provider_falls_through_and_its_breaker_opens(server, stub):
     stub.default = Script(tokens=["from ", "backup"])
     put_providers(server, [

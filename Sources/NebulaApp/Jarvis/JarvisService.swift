@@ -40,6 +40,9 @@ final class JarvisService: Sendable {
     private let logger: Logger
     /// Answers running on this replica, by conversation.
     private let running = NIOLockedValueBox([String: Task<Void, Never>]())
+    /// Conversations whose question has had its last answer (`answer.end` is out) and only stores it:
+    /// a follow-up asked in that moment waits for it instead of being told Jarvis is busy.
+    private let finishing = NIOLockedValueBox(Set<String>())
     /// A `streaming` answer this old that no replica finished was orphaned by a replica that stopped.
     static let orphanedAfter: Int64 = 15 * 60 * 1000
     private let listenerIDs = NIOLockedValueBox(UInt64(1) << 62)
@@ -58,7 +61,12 @@ final class JarvisService: Sendable {
 
     /// Stores the question and an empty answer, then streams the answer in the background.
     func ask(_ content: String, in conversation: ConversationRecord, by principal: Principal) async throws -> Started {
-        try claim(conversation.id)
+        do {
+            try claim(conversation.id)
+        } catch AskError.busy where finishing.withLockedValue({ $0.contains(conversation.id) }) {
+            await running.withLockedValue({ $0[conversation.id] })?.value
+            try claim(conversation.id)
+        }
         do {
             var history = try await conversations.messages(conversationID: conversation.id)
             let now = Clock.nowMilliseconds()
@@ -236,6 +244,7 @@ final class JarvisService: Sendable {
                 break
             }
         }
+        finishing.withLockedValue { _ = $0.remove(record.conversationID) }
         running.withLockedValue { $0[record.conversationID] = nil }
     }
 
@@ -265,7 +274,12 @@ final class JarvisService: Sendable {
     ) async -> AnswerOutcome {
         let hub = self.hub
         let conversations = self.conversations
+        let finishing = self.finishing
         let sink = AnswerEventSink { event in
+            if event["type"]?.stringValue == "answer.end", event["state"]?.stringValue != "complete" || event["tool_calls"] == .array([]) {
+                // No tools follow: the question ends with this event, before a client can ask again.
+                finishing.withLockedValue { _ = $0.insert(record.conversationID) }
+            }
             let position = try await hub.publish(event, to: channel, by: .server)
             if event["type"]?.stringValue == "answer.start" {
                 // Off the publishing path: the first token must not wait for a database write.
