@@ -147,16 +147,24 @@ def test_a_remediate_tool_waits_for_an_operator_and_the_answer_goes_on_after_app
         assert expected in actions, (expected, actions)
 
 
+@contextlib.contextmanager
+def waiting_call(server, stub, then, tool=("dns_resolve", '{"name": "localhost"}'), question="resolve localhost"):
+    """A conversation whose first answer asked for a tool that now waits for a person; yields the
+    conversation, a client subscribed to its channel, and the pending call. `then` is what the model
+    says in the answer after it."""
+    stub.scripts = [Script(tool_calls=calls(tool)), Script(tokens=then)]
+    put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+    conversation = new_conversation(server)
+    with server.ws() as c:
+        c.result("subscribe", channel=conversation["channel"])
+        answer_events(c, ask(server, conversation, question)["answer"]["id"])
+        yield conversation, c, tool_state(c, "pending")
+
+
 def test_a_rejected_call_never_runs_and_the_model_hears_why(server, stub):
     assert put_policy(server, {"dns_resolve": "approval"}).status == 200
     try:
-        stub.scripts = [Script(tool_calls=calls(("dns_resolve", '{"name": "localhost"}'))), Script(tokens=["Understood."])]
-        put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
-        conversation = new_conversation(server)
-        with server.ws() as c:
-            c.result("subscribe", channel=conversation["channel"])
-            answer_events(c, ask(server, conversation, "resolve localhost")["answer"]["id"])
-            pending = tool_state(c, "pending")
+        with waiting_call(server, stub, then=["Understood."]) as (conversation, c, pending):
             r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}/reject",
                             body=json.dumps({"reason": "not now"}).encode(), headers=JSON)
             assert r.status == 200, r.body
@@ -202,13 +210,7 @@ def test_forbidden_unknown_and_malformed_calls_are_refused_with_a_reason(server,
 def test_a_new_question_expires_calls_still_waiting(server, stub):
     assert put_policy(server, {"dns_resolve": "approval"}).status == 200
     try:
-        stub.scripts = [Script(tool_calls=calls(("dns_resolve", '{"name": "localhost"}'))), Script(tokens=["Something else, then."])]
-        put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
-        conversation = new_conversation(server)
-        with server.ws() as c:
-            c.result("subscribe", channel=conversation["channel"])
-            answer_events(c, ask(server, conversation, "resolve localhost")["answer"]["id"])
-            pending = tool_state(c, "pending")
+        with waiting_call(server, stub, then=["Something else, then."]) as (conversation, c, pending):
             answer = ask(server, conversation, "never mind, what time is it?")["answer"]["id"]
             expired = tool_state(c, "expired")
             assert text_of(answer_events(c, answer)) == "Something else, then."
@@ -291,13 +293,8 @@ def test_stop_reaches_a_tool_running_after_its_approval(server, stub):
     assert put_policy(server, {"http_check": "approval"}).status == 200
     try:
         with slow_endpoint() as url:
-            stub.scripts = [Script(tool_calls=calls(("http_check", json.dumps({"url": url, "timeout_ms": 30000})))), Script(tokens=["never"])]
-            put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
-            conversation = new_conversation(server)
-            with server.ws() as c:
-                c.result("subscribe", channel=conversation["channel"])
-                answer_events(c, ask(server, conversation, "is it up?")["answer"]["id"])
-                pending = tool_state(c, "pending")
+            tool = ("http_check", json.dumps({"url": url, "timeout_ms": 30000}))
+            with waiting_call(server, stub, then=["never"], tool=tool, question="is it up?") as (conversation, c, pending):
                 r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}/approve", headers=JSON)
                 assert r.status == 202, r.body
                 tool_state(c, "running")

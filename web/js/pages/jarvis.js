@@ -1142,15 +1142,7 @@ export class JarvisPage {
       case "answer.end": {
         const v = this._startAnswer(id);
         const live = v.state === "streaming"; // not a replay of an answer already shown whole
-        v.state = ENDED.has(d.state) ? d.state : "failed";
-        v.error = d.error ?? null;
-        v.provider = d.provider ?? v.provider;
-        v.model = d.model ?? v.model;
-        v.usage = d.usage ?? v.usage;
-        v.latency = d.latency ?? v.latency;
-        if (typeof d.finish_reason === "string") v.finishReason = d.finish_reason;
-        if (Array.isArray(d.tool_calls) && d.tool_calls.length) v.asked = d.tool_calls;
-        v.render();
+        v.apply({ ...d, state: ENDED.has(d.state) ? d.state : "failed" }); // the event has no content: the text is the deltas
         if (this.answering === id) this.answering = null;
         if (live) this._turnEvent(); // asked for tools: the question goes on
         else this._renderComposer();
