@@ -112,6 +112,44 @@ struct RedisBrokerTests {
         try await Self.eventually("app.one unsubscribed") { (try? channels()) == ["nebula:pub:app.two"] }
     }
 
+    @Test("interest dropped and taken back while Redis still unsubscribes: setInterest returns only once the channel is subscribed again")
+    func interestTakenBack() async throws {
+        let redis = try LocalRedis()
+        defer { redis.stop() }
+        let a = try await Self.start(redis, replica: "a"), b = try await Self.start(redis, replica: "b")
+        defer { a.stop(); b.stop() }
+        await b.broker.setInterest(true, in: "app.back")
+        var published: [UInt64] = []
+        for round in 0..<150 {
+            // The last subscriber leaves and a new one arrives while the UNSUBSCRIBE may be in flight
+            // (a history_lost resubscribe does exactly this).
+            await b.broker.setInterest(false, in: "app.back")
+            if round % 3 == 1 { await Task.yield() }
+            if round % 3 == 2 { try await Task.sleep(for: .microseconds(200)) }
+            await b.broker.setInterest(true, in: "app.back")
+            published.append(try await a.broker.publish(channel: "app.back", data: [1], policy: Self.ordered).offset)
+            try await Self.eventually("round \(round): offset \(published.last!) delivered", within: .seconds(2)) {
+                b.received.offsets.contains(published.last!)
+            }
+        }
+        #expect(b.received.offsets == published)
+    }
+
+    @Test("a release that reaches the broker after the next subscriber's declaration keeps the channel subscribed")
+    func releaseAfterDeclaration() async throws {
+        let redis = try LocalRedis()
+        defer { redis.stop() }
+        let a = try await Self.start(redis, replica: "a"), b = try await Self.start(redis, replica: "b")
+        defer { a.stop(); b.stop() }
+        await b.broker.setInterest(true, in: "app.late")
+        await b.broker.setInterest(true, in: "app.late")  // the next subscriber's declaration overtook…
+        await b.broker.setInterest(false, in: "app.late")  // …the previous one's release
+        let offset = try await a.broker.publish(channel: "app.late", data: [1], policy: Self.ordered).offset
+        try await Self.eventually("still delivered") { b.received.offsets == [offset] }
+        await b.broker.setInterest(false, in: "app.late")
+        try await Self.eventually("unsubscribed once both released") { await b.broker.health().details["subscriptions"] == "0" }
+    }
+
     @Test("history wiped in Redis: subscribers of an ordered channel are declared lost, never silently continued")
     func lostHistory() async throws {
         let redis = try LocalRedis()

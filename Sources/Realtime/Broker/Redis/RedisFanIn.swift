@@ -21,8 +21,9 @@ final class RedisFanIn: Sendable {
         var deliver: (@Sendable (Publication) -> Void)?
         var lost: (@Sendable (String, String) -> Void)?
         /// Channels with local subscribers.
-        var desired: Set<String> = []
-        /// Channels the current connection is subscribed to.
+        var desired = ChannelInterest()
+        /// Channels the current connection is subscribed to, not counting those whose UNSUBSCRIBE
+        /// is on its way: a subscriber arriving then must wait for the SUBSCRIBE that follows it.
         var subscribed: Set<String> = []
         var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
         var cursors = DeliveryCursors()
@@ -70,7 +71,7 @@ final class RedisFanIn: Sendable {
     func add(_ channel: String) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let waiting = state.withLockedValue { state in
-                state.desired.insert(channel)
+                state.desired.declare(channel)
                 guard state.subscriber != nil, !state.subscribed.contains(channel) else { return false }
                 state.waiters[channel, default: []].append(continuation)
                 state.wake?.yield()
@@ -82,7 +83,7 @@ final class RedisFanIn: Sendable {
 
     func remove(_ channel: String) {
         state.withLockedValue { state in
-            state.desired.remove(channel)
+            guard state.desired.release(channel) else { return }
             state.cursors.remove(channel)
             state.wake?.yield()
         }
@@ -145,7 +146,7 @@ final class RedisFanIn: Sendable {
 
     private func serve(_ subscriber: RedisSubscriber, wakeups: AsyncStream<Void>) async {
         do {
-            let channels = state.withLockedValue { $0.desired }
+            let channels = state.withLockedValue { $0.desired.channels }
             try await subscriber.subscribe([probeChannel] + channels.map(RedisChannelLog.pubSubChannel))
             let ready = state.withLockedValue { state in
                 state.subscribed = channels
@@ -211,7 +212,12 @@ final class RedisFanIn: Sendable {
     /// changes that arrive while one batch is in flight go out together in the next.
     private func synchronize(_ subscriber: RedisSubscriber) async throws(RedisError) {
         while true {
-            let (add, drop) = state.withLockedValue { ($0.desired.subtracting($0.subscribed), $0.subscribed.subtracting($0.desired)) }
+            let (add, drop) = state.withLockedValue { state in
+                let desired = state.desired.channels
+                let drop = state.subscribed.subtracting(desired)
+                state.subscribed.subtract(drop)
+                return (desired.subtracting(state.subscribed), drop)
+            }
             if add.isEmpty, drop.isEmpty { return }
             if !add.isEmpty {
                 try await subscriber.subscribe(add.map(RedisChannelLog.pubSubChannel))
@@ -223,7 +229,6 @@ final class RedisFanIn: Sendable {
             }
             if !drop.isEmpty {
                 try await subscriber.unsubscribe(drop.map(RedisChannelLog.pubSubChannel))
-                state.withLockedValue { $0.subscribed.subtract(drop) }
             }
         }
     }
