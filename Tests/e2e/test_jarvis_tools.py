@@ -32,6 +32,16 @@ def put_policy(server, policy, key="default"):
     return server.http("PUT", "/api/v1/jarvis/tools/policy", body=json.dumps({"policy": policy}).encode(), headers=JSON, key=key)
 
 
+@contextlib.contextmanager
+def tool_policy(server, policy):
+    """The policy set for the block's duration; every tool back to its default afterwards."""
+    assert put_policy(server, policy).status == 200
+    try:
+        yield
+    finally:
+        put_policy(server, {})
+
+
 def next_event(client, kind, timeout=20.0, where=lambda data: True):
     deadline = time.monotonic() + timeout
     while True:
@@ -162,8 +172,7 @@ def waiting_call(server, stub, then, tool=("dns_resolve", '{"name": "localhost"}
 
 
 def test_a_rejected_call_never_runs_and_the_model_hears_why(server, stub):
-    assert put_policy(server, {"dns_resolve": "approval"}).status == 200
-    try:
+    with tool_policy(server, {"dns_resolve": "approval"}):
         with waiting_call(server, stub, then=["Understood."]) as (conversation, c, pending):
             r = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}/reject",
                             body=json.dumps({"reason": "not now"}).encode(), headers=JSON)
@@ -177,13 +186,10 @@ def test_a_rejected_call_never_runs_and_the_model_hears_why(server, stub):
         told = stub.requests[1]["body"]["messages"][-1]
         assert told["role"] == "tool" and json.loads(told["content"])["error"]["code"] == "rejected"
         assert ("jarvis.tool.reject", "ok") in audit_actions(server, conversation["id"])
-    finally:
-        put_policy(server, {})
 
 
 def test_forbidden_unknown_and_malformed_calls_are_refused_with_a_reason(server, stub):
-    assert put_policy(server, {"http_check": "forbidden"}).status == 200
-    try:
+    with tool_policy(server, {"http_check": "forbidden"}):
         stub.scripts = [
             Script(tool_calls=calls(("http_check", '{"url": "http://127.0.0.1:1/"}'), ("format_disk", "{}"), ("dns_resolve", '{"name": '))),
             Script(tokens=["Sorry."]),
@@ -203,13 +209,10 @@ def test_forbidden_unknown_and_malformed_calls_are_refused_with_a_reason(server,
         results = [m for m in stub.requests[1]["body"]["messages"] if m["role"] == "tool"]
         assert [m["tool_call_id"] for m in results] == ["call_1", "call_2", "call_3"]
         assert ("jarvis.tool.run", "denied") in audit_actions(server, conversation["id"])
-    finally:
-        put_policy(server, {})
 
 
 def test_a_new_question_expires_calls_still_waiting(server, stub):
-    assert put_policy(server, {"dns_resolve": "approval"}).status == 200
-    try:
+    with tool_policy(server, {"dns_resolve": "approval"}):
         with waiting_call(server, stub, then=["Something else, then."]) as (conversation, c, pending):
             answer = ask(server, conversation, "never mind, what time is it?")["answer"]["id"]
             expired = tool_state(c, "expired")
@@ -219,8 +222,6 @@ def test_a_new_question_expires_calls_still_waiting(server, stub):
         assert roles[-3:] == ["assistant", "tool", "user"]
         late = server.http("POST", f"/api/v1/jarvis/conversations/{conversation['id']}/tool-calls/{pending['id']}/approve", headers=JSON)
         assert late.status == 409
-    finally:
-        put_policy(server, {})
 
 
 def test_a_question_ends_in_words_after_at_most_five_answers(server, stub):
@@ -290,8 +291,7 @@ def test_stop_while_a_tool_runs_stops_the_tool_and_the_question(server, stub):
 
 
 def test_stop_reaches_a_tool_running_after_its_approval(server, stub):
-    assert put_policy(server, {"http_check": "approval"}).status == 200
-    try:
+    with tool_policy(server, {"http_check": "approval"}):
         with slow_endpoint() as url:
             tool = ("http_check", json.dumps({"url": url, "timeout_ms": 30000}))
             with waiting_call(server, stub, then=["never"], tool=tool, question="is it up?") as (conversation, c, pending):
@@ -305,8 +305,6 @@ def test_stop_reaches_a_tool_running_after_its_approval(server, stub):
                 with pytest.raises(Exception):
                     next_event(c, "answer.start", timeout=1.5)
             assert len(stub.requests) == 1
-    finally:
-        put_policy(server, {})
 
 
 def test_stop_sent_to_another_replica_while_a_tool_runs(server_factory, postgres, stub):
