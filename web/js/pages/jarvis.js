@@ -1087,19 +1087,28 @@ export class JarvisPage {
     this._setLive("off", "Not live");
   }
 
-  async _resync() {
+  /**
+   * The open conversation as the server has it now; null when none is open, the fetch failed or
+   * another conversation was opened meanwhile (its reply must not land on the new one).
+   */
+  async _fetchOpen() {
     const c = this.current;
-    if (!c) return;
+    if (!c) return null;
     const seq = this.openSeq;
     try {
       const conv = await this._fetch(c.id);
-      if (seq !== this.openSeq) return;
-      this._showConversation(conv);
-      const last = this._lastStreaming(conv);
-      if (last) this._answerView(last.id).partial = true;
+      return seq === this.openSeq ? conv : null;
     } catch {
-      /* the next answer.end reloads again */
+      return null;
     }
+  }
+
+  async _resync() {
+    const conv = await this._fetchOpen();
+    if (!conv) return; // the next answer.end reloads again
+    this._showConversation(conv);
+    const last = this._lastStreaming(conv);
+    if (last) this._answerView(last.id).partial = true;
   }
 
   /** One publication of the followed channel, at most once (by offset). */
@@ -1250,16 +1259,9 @@ export class JarvisPage {
 
   /** Take the stored state of the open conversation's tool calls (after a refused decision). */
   async _refreshCalls() {
-    const c = this.current;
-    if (!c) return;
-    const seq = this.openSeq;
-    try {
-      const conv = await this._fetch(c.id);
-      if (seq !== this.openSeq) return;
-      for (const call of Array.isArray(conv.tool_calls) ? conv.tool_calls : []) this._upsertCall(call);
-    } catch {
-      /* the channel brings the state too */
-    }
+    const conv = await this._fetchOpen();
+    if (!conv) return; // the channel brings the state too
+    for (const call of Array.isArray(conv.tool_calls) ? conv.tool_calls : []) this._upsertCall(call);
   }
 
   /** The bubble of answer `id`, made when it is not on the page yet (an answer asked elsewhere). */
