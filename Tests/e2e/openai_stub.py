@@ -1,7 +1,11 @@
 """A scripted stand-in for an OpenAI-compatible chat completions endpoint (POST /v1/chat/completions,
 "stream": true), speaking the documented wire format: `data: {chat.completion.chunk}` events, a
 finish chunk, a usage chunk, `data: [DONE]`. Each request plays the next script; it records the
-request bodies and whether the client hung up mid-stream (and when)."""
+request bodies and whether the client hung up mid-stream (and when).
+
+By default every answer ends by closing the connection; `keep_alive=True` streams it with chunked
+transfer encoding and keeps the connection for the next request, as OpenAI, Ollama and llama.cpp's
+server do (a client's connection pool then reuses it)."""
 
 import http.server
 import json
@@ -31,7 +35,9 @@ class Script:
 
 
 class OpenAIStub:
-    def __init__(self, scripts=None, default=None):
+    def __init__(self, scripts=None, default=None, keep_alive=False, on_request=None):
+        self.keep_alive = keep_alive
+        self.on_request = on_request  # called with each recorded request, outside the lock
         self.scripts = list(scripts or [])
         self.default = default or Script(tokens=["Hello", " there"])
         self.requests = []
@@ -41,6 +47,9 @@ class OpenAIStub:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Each SSE event leaves at once, as from OpenAI's, Ollama's or uvicorn's servers (TCP_NODELAY);
+            # with Nagle's algorithm a small write waits for the previous one's ACK, up to 40 ms.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -48,9 +57,12 @@ class OpenAIStub:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
+                recorded = {"path": self.path, "body": body, "authorization": self.headers.get("Authorization")}
                 with stub.lock:
-                    stub.requests.append({"path": self.path, "body": body, "authorization": self.headers.get("Authorization")})
+                    stub.requests.append(recorded)
                     script = stub.scripts.pop(0) if stub.scripts else stub.default
+                if stub.on_request:
+                    stub.on_request(recorded)
                 if self.path != "/v1/chat/completions":
                     self._plain(404, '{"error":{"message":"not found"}}')
                     return
@@ -59,7 +71,10 @@ class OpenAIStub:
                     return
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
-                self.send_header("Connection", "close")
+                if stub.keep_alive:
+                    self.send_header("Transfer-Encoding", "chunked")
+                else:
+                    self.send_header("Connection", "close")
                 self.end_headers()
                 try:
                     self._write(chunk({"role": "assistant", "content": ""}))
@@ -85,12 +100,18 @@ class OpenAIStub:
                     self._write(chunk(finish="tool_calls" if script.tool_calls else "stop"))
                     self._write(chunk(usage={"prompt_tokens": 17, "completion_tokens": len(script.tokens), "total_tokens": 17 + len(script.tokens)}, choices=False))
                     self._write("data: [DONE]\n\n")
+                    if stub.keep_alive:
+                        self.wfile.write(b"0\r\n\r\n")
+                        self.wfile.flush()
                 except (BrokenPipeError, ConnectionResetError):
                     with stub.lock:
                         stub.hangups.append(time.monotonic())
 
             def _write(self, text):
-                self.wfile.write(text.encode())
+                data = text.encode()
+                if stub.keep_alive:
+                    data = b"%x\r\n" % len(data) + data + b"\r\n"
+                self.wfile.write(data)
                 self.wfile.flush()
 
             def _plain(self, status, text):
