@@ -239,6 +239,44 @@ def test_a_question_ends_in_words_after_at_most_five_answers(server, stub):
     assert all(e["state"] == "complete" for e in ends)
 
 
+def test_a_question_stays_answering_between_its_answers_and_tools(server, stub):
+    """GET's `answering` covers the whole question — answers, tools and the gaps between them — so a
+    page that loads in one of those gaps still offers Stop rather than the question box."""
+    import threading
+
+    stub.default = Script(tool_calls=calls(("dns_resolve", '{"name": "localhost"}')))
+    put_providers(server, [{"name": "stub", "base_url": stub.base_url, "model": "m"}])
+    conversation = new_conversation(server)
+    seen, done = [], threading.Event()
+
+    def poll():
+        while not done.is_set():
+            r = server.http("GET", f"/api/v1/jarvis/conversations/{conversation['id']}")
+            seen.append((r.json()["result"]["answering"], [m["state"] for m in r.json()["result"]["messages"]]))
+
+    with server.ws() as c:
+        c.result("subscribe", channel=conversation["channel"])
+        ask(server, conversation, "loop")
+        poller = threading.Thread(target=poll)
+        poller.start()
+        try:
+            for _ in range(4):
+                next_event(c, "answer.end")
+            last = next_event(c, "answer.start")["answer"]
+            answer_events(c, last)
+        finally:
+            done.set()
+            poller.join()
+    after = server.http("GET", f"/api/v1/jarvis/conversations/{conversation['id']}").json()["result"]
+    assert after["answering"] is False
+    # The question, then four answers with their tool results, then the last answer: ten rows. Every
+    # look taken before the last one was stored saw the question in progress.
+    final = [m["state"] for m in after["messages"]]
+    assert len(final) == 10 and final[-1] == "complete"
+    wrong = [states for answering, states in seen if not answering and states != final]
+    assert len(seen) >= 5 and not wrong, wrong[:3]
+
+
 @contextlib.contextmanager
 def slow_endpoint():
     """An HTTP endpoint that answers only after 20 s: http_check waits on it until stopped."""

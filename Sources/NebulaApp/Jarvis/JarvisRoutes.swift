@@ -84,8 +84,8 @@ struct JarvisRoutes {
         w.raw("{\"result\":")
         write(conversation, into: &w, closed: false)
         w.raw(",\"answering\":")
-        // Answering, or running a tool between two answers of one question.
-        w.bool(messages.last?.state == "streaming" || toolCalls.contains { $0.state == .running })
+        // Answering, running a tool, or between the two — here or (as far as the rows show) on another replica.
+        w.bool(service.isAnswering(conversation.id) || messages.last?.state == "streaming" || toolCalls.contains { $0.state == .running })
         w.raw(",\"messages\":[")
         for (i, message) in messages.enumerated() {
             if i > 0 { w.raw(",") }

@@ -197,6 +197,12 @@ final class JarvisService: Sendable {
         }
     }
 
+    /// Whether this replica works on a question in the conversation: an answer streams, a tool runs,
+    /// or the turn is between the two (the gaps the stored rows alone cannot show).
+    func isAnswering(_ conversationID: String) -> Bool {
+        running.withLockedValue { $0[conversationID] != nil }
+    }
+
     /// Stops the conversation's answer if it runs here; false when none does.
     func cancel(_ conversationID: String) -> Bool {
         guard let task = running.withLockedValue({ $0[conversationID] }) else { return false }
