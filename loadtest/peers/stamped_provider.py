@@ -3,8 +3,10 @@
 OpenAI-compatible stub (Tests/e2e/openai_stub.py) answering every request with `--tokens` tokens,
 `--delay` seconds apart, each token's text being the monotonic time at which it was written
 (`<t=NS>`; CLOCK_MONOTONIC is the same clock in every process of the machine). Connections are kept
-alive unless `--cold`. Prints its port, then serves until its stdin closes; the body of the latest
-request is kept in `--last-request` (the bench replays it to the provider directly).
+alive unless `--cold`. Prints its port, then serves until its stdin closes; a line `last` on stdin
+prints the JSON body of the latest request (the bench replays it to the provider directly). Requests
+are not kept beyond the latest: thousands of recorded bodies would make the collector's pauses part of
+the measurement.
 
 A process of its own because a provider in the bench's interpreter shares its lock with the client
 threads: the provider's writes would then wait for the client's parsing, in both paths but more in the
@@ -12,7 +14,6 @@ one with more messages to parse."""
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -31,19 +32,22 @@ def main():
     parser.add_argument("--tokens", type=int, default=20)
     parser.add_argument("--delay", type=float, default=0.002)
     parser.add_argument("--cold", action="store_true", help="close the connection after every answer")
-    parser.add_argument("--last-request", required=True, help="file that receives the latest request's JSON body")
     args = parser.parse_args()
-
-    def keep(recorded):
-        temporary = args.last_request + ".tmp"
-        with open(temporary, "w") as f:
-            json.dump(recorded["body"], f)
-        os.replace(temporary, args.last_request)
-
     script = Script(tokens=[StampedToken() for _ in range(args.tokens)], delay=args.delay)
-    stub = OpenAIStub(default=script, keep_alive=not args.cold, on_request=keep).start()
+    stub = OpenAIStub(default=script, keep_alive=not args.cold)
+
+    def keep_only_the_latest(_recorded):
+        with stub.lock:
+            del stub.requests[:-1]
+
+    stub.on_request = keep_only_the_latest
+    stub.start()
     print(stub.port, flush=True)
-    sys.stdin.read()
+    for line in sys.stdin:
+        if line.strip() == "last":
+            with stub.lock:
+                latest = stub.requests[-1]["body"] if stub.requests else None
+            print(json.dumps(latest), flush=True)
     stub.stop()
 
 
