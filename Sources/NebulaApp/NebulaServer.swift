@@ -135,7 +135,7 @@ public enum NebulaServer {
         JarvisProviderRoutes(providers: jarvisProviders, authenticator: authenticator, audit: audit).register(on: router)
         JarvisToolRoutes(toolbox: jarvisTools, authenticator: authenticator, audit: audit).register(on: router)
         let maintenance = MaintenanceAdvisor(
-            interval: configuration.maintenanceInterval, storage: storage, containers: containers,
+            interval: configuration.maintenanceInterval, thresholds: configuration.maintenanceThresholds, storage: storage, containers: containers,
             logDirectories: configuration.logDirectories.map { NamedDirectory(name: $0.name, path: $0.path) }, tools: jarvis.tools, hub: hub,
             coordination: coordination, logger: logger)
         MCPRoutes(

@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var mcpApprovalWait: Duration = .seconds(55)
     /// How often Jarvis looks for maintenance to propose (`--maintenance-interval`); nil: never.
     public var maintenanceInterval: Duration? = .seconds(6 * 3600)
+    /// From what size maintenance is proposed.
+    public var maintenanceThresholds = MaintenanceThresholds()
     /// How often directory sizes and Docker's disk use are measured.
     public var storageScanInterval: Duration = .seconds(3600)
     /// Alert rules (default: any filesystem over 80 %, unhealthy or restarting containers) and the

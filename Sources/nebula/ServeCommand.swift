@@ -72,6 +72,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "How often Jarvis looks for maintenance to propose (prune Docker's build cache or dangling images, restart an unhealthy container, rotate a large log), e.g. 6h; off turns it off.")
     var maintenanceInterval = "6h"
 
+    @Option(help: "Docker's build cache from which Jarvis proposes pruning it, e.g. 1GiB, 500MB (powers of 1024).")
+    var maintenanceBuildCache = ByteSizeArgument(bytes: 1 << 30)
+
+    @Option(help: "Space taken by dangling (untagged) images from which Jarvis proposes pruning them, e.g. 512MiB.")
+    var maintenanceDanglingImages = ByteSizeArgument(bytes: 512 << 20)
+
+    @Option(help: "Size of a log file in a --log-dir from which Jarvis proposes rotating it, e.g. 100MiB.")
+    var maintenanceLogSize = ByteSizeArgument(bytes: 100 << 20)
+
     @Option(help: "How long an MCP tool call that needs approval waits for a person before it expires, e.g. 55s (keep it under the agent's request timeout).")
     var mcpApprovalWait = DurationArgument(.seconds(55))
 
@@ -175,6 +184,9 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.logDirectories = Self.namedPaths(logDir) ?? []
         configuration.mcpApprovalWait = mcpApprovalWait.duration
         configuration.maintenanceInterval = maintenanceInterval == "off" ? nil : DurationArgument(argument: maintenanceInterval)?.duration
+        configuration.maintenanceThresholds.buildCacheBytes = maintenanceBuildCache.bytes
+        configuration.maintenanceThresholds.danglingImagesBytes = maintenanceDanglingImages.bytes
+        configuration.maintenanceThresholds.logBytes = maintenanceLogSize.bytes
         configuration.notificationTargets = notificationTargets ?? []
         configuration.alertRules = alertRules
         configuration.storageScanInterval = storageInterval.duration

@@ -15,7 +15,7 @@ struct MaintenanceAdvisorTests {
     }
 
     @Test func whatCrossesAThresholdIsProposedWithItsReasonAndNothingElse() {
-        let thresholds = MaintenanceAdvisor.Thresholds()
+        let thresholds = MaintenanceThresholds()
         let quiet = MaintenanceAdvisor.suggestions(
             storage: storage(buildCache: (1 << 30) - 1, dangling: 3, danglingBytes: 10 << 20), containers: nil,
             logs: [("app", "small.log", 1 << 20)], thresholds: thresholds)

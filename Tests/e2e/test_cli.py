@@ -48,6 +48,11 @@ INVALID = [
     ([], {"NEBULA_CACHE_DIR": "plex"}),
     (["--maintenance-interval", "sometimes"], None),
     (["--maintenance-interval", "0"], None),
+    (["--maintenance-log-size", "big"], None),
+    (["--maintenance-build-cache", "0"], None),
+    (["--maintenance-dangling-images", "-1GiB"], None),
+    (["--maintenance-log-size", "MiB"], None),
+    ([], {"NEBULA_MAINTENANCE_LOG_SIZE": "5 parsecs"}),
 ]
 
 
@@ -59,6 +64,12 @@ def test_invalid_values_exit_2_with_one_line(tmp_path, args, env):
     assert p.returncode == 2, (p.returncode, err, p.stdout[-500:])
     assert err.strip(), "no message on stderr"
     assert len(err.strip().splitlines()) == 1, f"stderr is not one line:\n{err}"
+
+
+@pytest.mark.parametrize("value", ["1GiB", "500MB", "1g", "1.5m", "1048576"])
+def test_size_formats_accepted(server_factory, value):
+    s = server_factory(["--maintenance-build-cache", value, "--maintenance-dangling-images", value, "--maintenance-log-size", value])
+    assert s.alive()
 
 
 @pytest.mark.parametrize("value", ["500ms", "2m", "30s", "5"])

@@ -469,8 +469,9 @@ def test_container_tools_against_a_real_engine(server_factory, docker_engine, st
 def test_maintenance_is_proposed_on_a_schedule_and_runs_only_once_approved(server_factory, docker_engine, tmp_path):
     logs = tmp_path / "logs"
     logs.mkdir()
-    with open(logs / "big.log", "wb") as f:  # 101 MiB as the file system sees its size (sparse)
-        f.truncate(101 << 20)
+    for name, size in (("big.log", 6 << 20), ("medium.log", 4 << 20)):  # sizes as the file system sees them (sparse)
+        with open(logs / name, "wb") as f:
+            f.truncate(size)
     (logs / "small.log").write_text("fine\n")
     sick = f"sick-{uuid.uuid4().hex[:8]}"
     docker_engine.run(sick, "sleep", "3600", options=["--health-cmd", "false", "--health-interval", "1s", "--health-retries", "1"])
@@ -478,7 +479,7 @@ def test_maintenance_is_proposed_on_a_schedule_and_runs_only_once_approved(serve
     create_user(data, "otto", "operator")
     create_user(data, "val", "viewer")
     server = server_factory(["--telemetry-interval", "1s", "--docker-host", docker_engine.host, "--maintenance-interval", "1s",
-                             "--log-dir", f"app={logs}"], data_dir=data)
+                             "--log-dir", f"app={logs}", "--maintenance-log-size", "5MiB"], data_dir=data)
     try:
         def pending():
             found = [c for c in server.http("GET", "/api/v1/jarvis/conversations").json()["result"]["conversations"] if c["id"] == "maintenance"]
@@ -496,7 +497,7 @@ def test_maintenance_is_proposed_on_a_schedule_and_runs_only_once_approved(serve
         shown_ = server.http("GET", "/api/v1/jarvis/conversations/maintenance").json()["result"]
         assert shown_["title"] == "Maintenance suggestions" and shown_["owner"] == "server"
         reasons = [m["content"] for m in shown_["messages"] if m["role"] == "assistant"]
-        assert any(sick in r and "unhealthy" in r for r in reasons) and any("big.log" in r and "101.0 MiB" in r for r in reasons)
+        assert any(sick in r and "unhealthy" in r for r in reasons) and any("big.log" in r and "6.0 MiB" in r for r in reasons)
         assert all(c["tier"] == "remediate" and c["requested_by"] == "server" for c in waiting)
 
         # Shared with the people who decide: an operator lists it and approves; a viewer does not see it.

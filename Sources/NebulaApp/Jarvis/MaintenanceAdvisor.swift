@@ -16,12 +16,6 @@ final class MaintenanceAdvisor: Service, Sendable {
     static let conversationID = "maintenance"
     static let owner = Principal.server.id
 
-    struct Thresholds: Sendable {
-        var buildCacheBytes: Int64 = 1 << 30
-        var danglingImagesBytes: Int64 = 512 << 20
-        var logBytes: UInt64 = 100 << 20
-    }
-
     struct Suggestion: Equatable, Sendable {
         let tool: String
         /// JSON text, stable for equal suggestions (keys sorted), so a waiting one is recognised.
@@ -30,7 +24,7 @@ final class MaintenanceAdvisor: Service, Sendable {
     }
 
     private let interval: Duration?
-    private let thresholds: Thresholds
+    private let thresholds: MaintenanceThresholds
     private let storage: StorageService
     private let containers: ContainerTelemetryService
     private let logDirectories: [NamedDirectory]
@@ -40,7 +34,7 @@ final class MaintenanceAdvisor: Service, Sendable {
     private let logger: Logger
 
     init(
-        interval: Duration?, thresholds: Thresholds = Thresholds(), storage: StorageService, containers: ContainerTelemetryService,
+        interval: Duration?, thresholds: MaintenanceThresholds = MaintenanceThresholds(), storage: StorageService, containers: ContainerTelemetryService,
         logDirectories: [NamedDirectory], tools: ToolCallHandler, hub: Hub, coordination: ReplicaCoordination, logger: Logger
     ) {
         self.interval = interval
@@ -116,7 +110,7 @@ final class MaintenanceAdvisor: Service, Sendable {
 
     /// What the state calls for, in a stable order.
     static func suggestions(
-        storage: StorageSnapshot, containers: ContainerSnapshot?, logs: [(directory: String, file: String, bytes: UInt64)], thresholds: Thresholds
+        storage: StorageSnapshot, containers: ContainerSnapshot?, logs: [(directory: String, file: String, bytes: UInt64)], thresholds: MaintenanceThresholds
     ) -> [Suggestion] {
         var found: [Suggestion] = []
         if let docker = storage.docker {
@@ -136,7 +130,7 @@ final class MaintenanceAdvisor: Service, Sendable {
                 tool: "restart_container", arguments: json([("container", container.name)]),
                 reason: "Container \(container.name) is unhealthy (\(container.status)). Restarting it often brings it back; its logs may say why it failed."))
         }
-        for log in logs where log.bytes >= thresholds.logBytes {
+        for log in logs where log.bytes >= UInt64(max(0, thresholds.logBytes)) {
             found.append(Suggestion(
                 tool: "rotate_log", arguments: json([("directory", log.directory), ("file", log.file)]),
                 reason: "The log \(log.file) in '\(log.directory)' has grown to \(bytes(Int64(clamping: log.bytes))). Rotating it keeps the last copies and empties it."))
