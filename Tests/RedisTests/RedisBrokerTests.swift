@@ -43,6 +43,15 @@ struct RedisBrokerTests {
         return Running(broker: broker, received: received, task: task)
     }
 
+    /// Brokers `a` and `b` on a redis-server of their own, for the length of `body`.
+    static func withTwoBrokers(_ body: (LocalRedis, Running, Running) async throws -> Void) async throws {
+        let redis = try LocalRedis()
+        defer { redis.stop() }
+        let a = try await start(redis, replica: "a"), b = try await start(redis, replica: "b")
+        defer { a.stop(); b.stop() }
+        try await body(redis, a, b)
+    }
+
     static func eventually(_ what: String, within limit: Duration = .seconds(10), _ condition: () async -> Bool) async throws {
         let deadline = ContinuousClock.now + limit
         while ContinuousClock.now < deadline {
@@ -55,25 +64,23 @@ struct RedisBrokerTests {
 
     @Test("a publication on one broker reaches the other once, in offset order; recovery works on either")
     func fanOutAndRecover() async throws {
-        let redis = try LocalRedis()
-        defer { redis.stop() }
-        let a = try await Self.start(redis, replica: "a"), b = try await Self.start(redis, replica: "b")
-        defer { a.stop(); b.stop() }
-        await b.broker.setInterest(true, in: "app.x")
-        var epoch = ""
-        for i in 1...50 {
-            let publication = try await a.broker.publish(channel: "app.x", data: Array("\(i)".utf8), policy: Self.ordered)
-            #expect(publication.offset == UInt64(i))
-            epoch = publication.position.epoch
+        try await Self.withTwoBrokers { _, a, b in
+            await b.broker.setInterest(true, in: "app.x")
+            var epoch = ""
+            for i in 1...50 {
+                let publication = try await a.broker.publish(channel: "app.x", data: Array("\(i)".utf8), policy: Self.ordered)
+                #expect(publication.offset == UInt64(i))
+                epoch = publication.position.epoch
+            }
+            try await Self.eventually("50 delivered on b") { b.received.offsets.count >= 50 }
+            #expect(b.received.offsets == Array(1...50))
+            #expect(a.received.offsets.isEmpty)  // no local subscribers on a: nothing subscribed there
+            let recovery = try await b.broker.recover(channel: "app.x", policy: Self.ordered, since: StreamPosition(epoch: epoch, offset: 45))
+            #expect(recovery.recovered == true && recovery.publications.map(\.offset) == [46, 47, 48, 49, 50])
+            let stale = try await a.broker.recover(channel: "app.x", policy: Self.ordered, since: StreamPosition(epoch: "other", offset: 45))
+            #expect(stale.recovered == false && stale.publications.isEmpty && stale.position == StreamPosition(epoch: epoch, offset: 50))
+            #expect(await a.broker.channels()["app.x"] == StreamPosition(epoch: epoch, offset: 50))
         }
-        try await Self.eventually("50 delivered on b") { b.received.offsets.count >= 50 }
-        #expect(b.received.offsets == Array(1...50))
-        #expect(a.received.offsets.isEmpty)  // no local subscribers on a: nothing subscribed there
-        let recovery = try await b.broker.recover(channel: "app.x", policy: Self.ordered, since: StreamPosition(epoch: epoch, offset: 45))
-        #expect(recovery.recovered == true && recovery.publications.map(\.offset) == [46, 47, 48, 49, 50])
-        let stale = try await a.broker.recover(channel: "app.x", policy: Self.ordered, since: StreamPosition(epoch: "other", offset: 45))
-        #expect(stale.recovered == false && stale.publications.isEmpty && stale.position == StreamPosition(epoch: epoch, offset: 50))
-        #expect(await a.broker.channels()["app.x"] == StreamPosition(epoch: epoch, offset: 50))
     }
 
     @Test("latest-value channels hand the newest publication to a fresh or a failed recovery")
@@ -114,56 +121,50 @@ struct RedisBrokerTests {
 
     @Test("interest dropped and taken back while Redis still unsubscribes: setInterest returns only once the channel is subscribed again")
     func interestTakenBack() async throws {
-        let redis = try LocalRedis()
-        defer { redis.stop() }
-        let a = try await Self.start(redis, replica: "a"), b = try await Self.start(redis, replica: "b")
-        defer { a.stop(); b.stop() }
-        await b.broker.setInterest(true, in: "app.back")
-        var published: [UInt64] = []
-        for round in 0..<150 {
-            // The last subscriber leaves and a new one arrives while the UNSUBSCRIBE may be in flight
-            // (a history_lost resubscribe does exactly this).
-            await b.broker.setInterest(false, in: "app.back")
-            if round % 3 == 1 { await Task.yield() }
-            if round % 3 == 2 { try await Task.sleep(for: .microseconds(200)) }
+        try await Self.withTwoBrokers { _, a, b in
             await b.broker.setInterest(true, in: "app.back")
-            published.append(try await a.broker.publish(channel: "app.back", data: [1], policy: Self.ordered).offset)
-            try await Self.eventually("round \(round): offset \(published.last!) delivered", within: .seconds(2)) {
-                b.received.offsets.contains(published.last!)
+            var published: [UInt64] = []
+            for round in 0..<150 {
+                // The last subscriber leaves and a new one arrives while the UNSUBSCRIBE may be in flight
+                // (a history_lost resubscribe does exactly this).
+                await b.broker.setInterest(false, in: "app.back")
+                if round % 3 == 1 { await Task.yield() }
+                if round % 3 == 2 { try await Task.sleep(for: .microseconds(200)) }
+                await b.broker.setInterest(true, in: "app.back")
+                published.append(try await a.broker.publish(channel: "app.back", data: [1], policy: Self.ordered).offset)
+                try await Self.eventually("round \(round): offset \(published.last!) delivered", within: .seconds(2)) {
+                    b.received.offsets.contains(published.last!)
+                }
             }
+            #expect(b.received.offsets == published)
         }
-        #expect(b.received.offsets == published)
     }
 
     @Test("a release that reaches the broker after the next subscriber's declaration keeps the channel subscribed")
     func releaseAfterDeclaration() async throws {
-        let redis = try LocalRedis()
-        defer { redis.stop() }
-        let a = try await Self.start(redis, replica: "a"), b = try await Self.start(redis, replica: "b")
-        defer { a.stop(); b.stop() }
-        await b.broker.setInterest(true, in: "app.late")
-        await b.broker.setInterest(true, in: "app.late")  // the next subscriber's declaration overtook…
-        await b.broker.setInterest(false, in: "app.late")  // …the previous one's release
-        let offset = try await a.broker.publish(channel: "app.late", data: [1], policy: Self.ordered).offset
-        try await Self.eventually("still delivered") { b.received.offsets == [offset] }
-        await b.broker.setInterest(false, in: "app.late")
-        try await Self.eventually("unsubscribed once both released") { await b.broker.health().details["subscriptions"] == "0" }
+        try await Self.withTwoBrokers { _, a, b in
+            await b.broker.setInterest(true, in: "app.late")
+            await b.broker.setInterest(true, in: "app.late")  // the next subscriber's declaration overtook…
+            await b.broker.setInterest(false, in: "app.late")  // …the previous one's release
+            let offset = try await a.broker.publish(channel: "app.late", data: [1], policy: Self.ordered).offset
+            try await Self.eventually("still delivered") { b.received.offsets == [offset] }
+            await b.broker.setInterest(false, in: "app.late")
+            try await Self.eventually("unsubscribed once both released") { await b.broker.health().details["subscriptions"] == "0" }
+        }
     }
 
     @Test("history wiped in Redis: subscribers of an ordered channel are declared lost, never silently continued")
     func lostHistory() async throws {
-        let redis = try LocalRedis()
-        defer { redis.stop() }
-        let a = try await Self.start(redis, replica: "a"), b = try await Self.start(redis, replica: "b")
-        defer { a.stop(); b.stop() }
-        await b.broker.setInterest(true, in: "app.w")
-        for i in 1...3 { _ = try await a.broker.publish(channel: "app.w", data: [UInt8(48 + i)], policy: Self.ordered) }
-        try await Self.eventually("3 delivered") { b.received.offsets.count == 3 }
-        _ = try LocalRedis.exchange(port: redis.port, RESPCommand("FLUSHALL"))
-        let fresh = try await a.broker.publish(channel: "app.w", data: [65], policy: Self.ordered)
-        #expect(fresh.offset == 1)
-        try await Self.eventually("declared lost") { b.received.lost.withLockedValue { $0 } == ["app.w"] }
-        #expect(b.received.offsets == [1, 2, 3])
+        try await Self.withTwoBrokers { redis, a, b in
+            await b.broker.setInterest(true, in: "app.w")
+            for i in 1...3 { _ = try await a.broker.publish(channel: "app.w", data: [UInt8(48 + i)], policy: Self.ordered) }
+            try await Self.eventually("3 delivered") { b.received.offsets.count == 3 }
+            _ = try LocalRedis.exchange(port: redis.port, RESPCommand("FLUSHALL"))
+            let fresh = try await a.broker.publish(channel: "app.w", data: [65], policy: Self.ordered)
+            #expect(fresh.offset == 1)
+            try await Self.eventually("declared lost") { b.received.lost.withLockedValue { $0 } == ["app.w"] }
+            #expect(b.received.offsets == [1, 2, 3])
+        }
     }
 
     @Test("Redis gone: unhealthy with the reason, and publishing fails with a clear error")
