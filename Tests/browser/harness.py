@@ -186,6 +186,14 @@ def go(driver, page: str) -> None:
     wait_shown(driver, f"#page-{page}")
 
 
+def sign_in_and_go(driver, base_url: str, username: str, password: str, page: str) -> None:
+    """Open the dashboard, sign in as `username`, wait until it is live, then open `page`."""
+    driver.get(f"{base_url}/")
+    submit_login(driver, username, password, timeout=15)
+    wait_live(driver, 20)
+    go(driver, page)
+
+
 # ---- the real server ---------------------------------------------------------------
 
 

@@ -30,7 +30,7 @@ from harness import (
     no_sideways_scroll,
     print_console_errors,
     shot,
-    submit_login,
+    sign_in_and_go,
     text_of,
     wait_for,
     wait_live,
@@ -411,10 +411,7 @@ def test_detail_page_live_log_pause_and_search(browser):
 def test_viewer_gets_no_enabled_actions_and_a_forced_one_is_refused(server):
     v = make_driver(VIEWPORTS["desktop"])
     try:
-        v.get(f"{server.url}/")
-        submit_login(v, VIEWER, VIEWER_PW, timeout=15)
-        wait_live(v, 20)
-        go(v, "containers")
+        sign_in_and_go(v, server.url, VIEWER, VIEWER_PW, "containers")
         wait_for(v, lambda dr: card(dr, "alpha"), 15)
         buttons = v.find_elements(By.CSS_SELECTOR, ".ctr-actions button")
         assert buttons and all(not b.is_enabled() for b in buttons)

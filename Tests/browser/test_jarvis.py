@@ -38,7 +38,7 @@ from harness import (
     no_sideways_scroll,
     print_console_errors,
     shot,
-    submit_login,
+    sign_in_and_go,
     wait_for,
     wait_live,
     wait_shown,
@@ -565,10 +565,7 @@ def test_approving_without_the_role_is_refused_on_the_card(server, stub):
     stub.default = Script(tokens=["unexpected third request"])
     d = make_driver(VIEWPORTS["desktop"])
     try:
-        d.get(f"{server.url}/")
-        submit_login(d, user, password, timeout=15)
-        wait_live(d, 20)
-        go(d, "jarvis")
+        sign_in_and_go(d, server.url, user, password, "jarvis")
         new_conversation(d)
         ask(d, "Restart web")
         entry = wait_entry(d, "pending")
@@ -792,10 +789,7 @@ def test_an_admin_approves_a_maintenance_suggestion(maintenance_server):
     s.cli_create_user(user, "admin", password, timeout=60)
     d = make_driver(VIEWPORTS["desktop"])
     try:
-        d.get(f"{s.url}/")
-        submit_login(d, user, password, timeout=15)
-        wait_live(d, 20)
-        go(d, "jarvis")
+        sign_in_and_go(d, s.url, user, password, "jarvis")
         row = '#jarvis-conversations li[data-id="maintenance"]'
         wait_shown(d, row)
         assert "Maintenance suggestions" in d.find_element(By.CSS_SELECTOR, f"{row} .jv-conv-title").text
