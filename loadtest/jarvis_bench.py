@@ -30,7 +30,6 @@ import os
 import pathlib
 import queue
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,17 +39,10 @@ import urllib.request
 
 HERE = pathlib.Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "Tests" / "e2e"))
+from e2e_lib import free_port  # noqa: E402
 from redis_server import RedisServer  # noqa: E402
 
 STAMP = re.compile(r"<t=(\d+)>")
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def percentile(values, p):

@@ -35,9 +35,9 @@ class Script:
 
 
 class OpenAIStub:
-    def __init__(self, scripts=None, default=None, keep_alive=False, on_request=None):
+    def __init__(self, scripts=None, default=None, keep_alive=False, keep_requests=None):
         self.keep_alive = keep_alive
-        self.on_request = on_request  # called with each recorded request, outside the lock
+        self.keep_requests = keep_requests  # how many recorded requests to keep (the latest); None: all
         self.scripts = list(scripts or [])
         self.default = default or Script(tokens=["Hello", " there"])
         self.requests = []
@@ -57,12 +57,11 @@ class OpenAIStub:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
-                recorded = {"path": self.path, "body": body, "authorization": self.headers.get("Authorization")}
                 with stub.lock:
-                    stub.requests.append(recorded)
+                    stub.requests.append({"path": self.path, "body": body, "authorization": self.headers.get("Authorization")})
+                    if stub.keep_requests is not None:
+                        del stub.requests[:-stub.keep_requests]
                     script = stub.scripts.pop(0) if stub.scripts else stub.default
-                if stub.on_request:
-                    stub.on_request(recorded)
                 if self.path != "/v1/chat/completions":
                     self._plain(404, '{"error":{"message":"not found"}}')
                     return

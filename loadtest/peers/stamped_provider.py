@@ -34,14 +34,7 @@ def main():
     parser.add_argument("--cold", action="store_true", help="close the connection after every answer")
     args = parser.parse_args()
     script = Script(tokens=[StampedToken() for _ in range(args.tokens)], delay=args.delay)
-    stub = OpenAIStub(default=script, keep_alive=not args.cold)
-
-    def keep_only_the_latest(_recorded):
-        with stub.lock:
-            del stub.requests[:-1]
-
-    stub.on_request = keep_only_the_latest
-    stub.start()
+    stub = OpenAIStub(default=script, keep_alive=not args.cold, keep_requests=1).start()
     print(stub.port, flush=True)
     for line in sys.stdin:
         if line.strip() == "last":
